@@ -1,0 +1,59 @@
+# motcua — two commands on a fresh Debian machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+export MOTCUA_DATA_DIR ?= $(CURDIR)/data
+
+.PHONY: run test lint typecheck test-sqlite test-postgres system-deps messages clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+## run: install, migrate the SQLite database in ./data, load units, procedures and demo staff, serve
+run: $(STAMP)
+	mkdir -p $(MOTCUA_DATA_DIR)
+	$(BIN)/motcua migrate --noinput -v 0
+	MOTCUA_DEMO=1 $(BIN)/motcua setup --demo
+	MOTCUA_DEMO=1 $(BIN)/motcua runserver 127.0.0.1:8000
+
+## test: lint, type check, the whole suite on SQLite, then again on a throw-away PostgreSQL
+test: $(STAMP) system-deps lint typecheck test-sqlite test-postgres
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check motcua
+	$(BIN)/ruff check motcua
+	$(BIN)/motcua makemigrations --check --dry-run -v 0
+
+typecheck: $(STAMP)
+	$(BIN)/mypy motcua
+
+test-sqlite: $(STAMP)
+	MOTCUA_DATA_DIR=$$(mktemp -d) $(BIN)/pytest -n 2 -q
+
+test-postgres: $(STAMP)
+	@url=$$(scripts/pg-throwaway.sh start) && \
+	  MOTCUA_DATA_DIR=$$(mktemp -d) DATABASE_URL=$$url $(BIN)/pytest -n 2 -q; \
+	  status=$$?; scripts/pg-throwaway.sh stop; exit $$status
+
+## system-deps: Debian packages the tests use (Chromium for browser tests, poppler for PDFs)
+system-deps:
+	@missing=""; \
+	  command -v chromium >/dev/null || missing="$$missing chromium"; \
+	  command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
+	  command -v msgfmt >/dev/null || missing="$$missing gettext"; \
+	  ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	  if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  fi
+
+## messages: recompile translations after editing motcua/locale/*/LC_MESSAGES/django.po
+messages: $(STAMP)
+	cd motcua && ../$(BIN)/django-admin compilemessages -v 0
+
+clean:
+	rm -rf $(VENV) data

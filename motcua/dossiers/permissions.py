@@ -1,0 +1,65 @@
+"""Who may see and act on a dossier: one policy, used by every list, page and endpoint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from motcua.core.errors import Forbidden
+from motcua.dossiers.models import Dossier
+from motcua.dossiers.states import Transition
+from motcua.org.models import Membership, Role
+
+
+def memberships_of(user: Any) -> list[Membership]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    cached: list[Membership] | None = getattr(user, "_motcua_memberships", None)
+    if cached is None:
+        cached = list(Membership.objects.filter(user=user).select_related("agency"))
+        user._motcua_memberships = cached
+    return cached
+
+
+def is_province_admin(user: Any) -> bool:
+    return bool(getattr(user, "is_superuser", False)) or any(
+        m.role == Role.ADMIN for m in memberships_of(user)
+    )
+
+
+def visible_to(user: Any, queryset: QuerySet[Dossier] | None = None) -> QuerySet[Dossier]:
+    """Dossiers ``user`` may see: received by or routed to one of their units."""
+    queryset = Dossier.objects.all() if queryset is None else queryset
+    if is_province_admin(user):
+        return queryset
+    agency_ids = {m.agency_id for m in memberships_of(user)}
+    if not agency_ids:
+        return queryset.none()
+    return queryset.filter(
+        Q(receiving_agency_id__in=agency_ids) | Q(competent_agency_id__in=agency_ids)
+    )
+
+
+def has_role(user: Any, dossier: Dossier, role: str, unit: str) -> bool:
+    agency_id = dossier.receiving_agency_id if unit == "receiving" else dossier.competent_agency_id
+    return any(m.role == role and m.agency_id == agency_id for m in memberships_of(user))
+
+
+def check_officer_may(user: Any, dossier: Dossier, transition: Transition) -> None:
+    """Raise ``Forbidden`` unless ``user`` holds the transition's role in the right unit."""
+    if transition.role is None or not has_role(user, dossier, transition.role, transition.unit):
+        raise Forbidden(code="wrong_role")
+
+
+def allowed_actions(user: Any, dossier: Dossier) -> list[str]:
+    """Officer actions that ``user`` may take on ``dossier`` now (buttons on the desk)."""
+    from motcua.dossiers.states import TRANSITIONS
+
+    return [
+        t.action
+        for t in TRANSITIONS.values()
+        if t.role is not None
+        and dossier.state in t.sources
+        and has_role(user, dossier, t.role, t.unit)
+    ]

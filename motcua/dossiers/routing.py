@@ -1,0 +1,54 @@
+"""Competence comes from rules, not from the receiving officer's choice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from motcua.catalog.models import Procedure
+from motcua.core.errors import InvalidInput
+from motcua.org.models import SERVICE_CENTER_KINDS, Agency, AgencyKind
+
+
+def get_receiving_center(center_id: int | str) -> Agency:
+    """A service center of the installation's province, by id or slug."""
+    queryset = Agency.objects.filter(
+        kind__in=SERVICE_CENTER_KINDS, province_id=settings.MOTCUA_PROVINCE_CODE
+    ).select_related("parent", "ward")
+    lookup = {"pk": int(center_id)} if str(center_id).isdigit() else {"slug": center_id}
+    center = queryset.filter(**lookup).first()
+    if center is None:
+        raise InvalidInput(
+            _("Không có Trung tâm Phục vụ hành chính công nào như đã chọn trong tỉnh."),
+            field="center",
+            code="unknown_center",
+        )
+    return center
+
+
+def competent_agency_for(procedure: Procedure, center: Agency, form_data: dict[str, Any]) -> Agency:
+    """The agency that decides the dossier.
+
+    Commune-level procedures (civil-status copies): any commune People's Committee can issue
+    from the national electronic civil-status database (Law on Civil Status Arts. 63–64:
+    "regardless of residence"), so the committee of the receiving commune decides. A dossier
+    received at the provincial center goes to the provincial Department of Justice.
+    """
+    if procedure.competent_kind == AgencyKind.COMMUNE_PC:
+        if center.kind == AgencyKind.COMMUNE_CENTER and center.parent is not None:
+            return center.parent
+        justice = Agency.objects.filter(
+            province_id=center.province_id,
+            kind=AgencyKind.DEPARTMENT,
+            slug__startswith="so-tu-phap",
+        ).first()
+        if justice is not None:
+            return justice
+    raise InvalidInput(
+        _("Chưa có quy tắc xác định cơ quan giải quyết thủ tục %(procedure)s tại nơi này."),
+        field="center",
+        code="no_competent_agency",
+        procedure=procedure.code,
+    )

@@ -1,0 +1,118 @@
+"""Dossier states and the transitions between them: the one table of the lifecycle.
+
+Internal states are finer than the national portal's ``TrangThaiHoSo`` (DOMAIN.md §2.7);
+each maps onto exactly one national code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from motcua.org.models import Role
+
+
+class State(models.TextChoices):
+    SUBMITTED = "submitted", _("Mới đăng ký")
+    SUPPLEMENT_REQUESTED = "supplement_requested", _("Yêu cầu bổ sung hồ sơ")
+    REFUSED = "refused", _("Từ chối tiếp nhận")
+    AWAITING_PAYMENT = "awaiting_payment", _("Chờ nộp phí")
+    ACCEPTED = "accepted", _("Đã tiếp nhận")
+    PROCESSING = "processing", _("Đang xử lý")
+    AWAITING_APPROVAL = "awaiting_approval", _("Chờ phê duyệt")
+    APPROVED = "approved", _("Đã có kết quả")
+    STOPPED = "stopped", _("Dừng xử lý")
+    WITHDRAWN = "withdrawn", _("Đã rút hồ sơ")
+    RETURNED = "returned", _("Đã trả kết quả")
+
+
+NATIONAL_STATUS: dict[str, int] = {
+    State.SUBMITTED: 1,
+    State.ACCEPTED: 2,
+    State.REFUSED: 3,
+    State.PROCESSING: 4,
+    State.AWAITING_APPROVAL: 4,
+    State.SUPPLEMENT_REQUESTED: 5,
+    State.AWAITING_PAYMENT: 6,
+    State.WITHDRAWN: 7,
+    State.STOPPED: 8,
+    State.APPROVED: 9,
+    State.RETURNED: 10,
+}
+
+TERMINAL = frozenset({State.REFUSED, State.STOPPED, State.WITHDRAWN, State.RETURNED})
+OPEN_FOR_PROCESSING = frozenset({State.ACCEPTED, State.PROCESSING, State.AWAITING_APPROVAL})
+
+
+class Channel(models.IntegerChoices):
+    """``KenhThucHien`` of the national portal."""
+
+    DIRECT = 1, _("Trực tiếp")
+    ONLINE = 2, _("Trực tuyến")
+    POSTAL = 3, _("Bưu chính công ích")
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: frozenset[str]
+    role: str | None  # None: the applicant or the system
+    unit: str  # "receiving", "competent", "applicant" or "system"
+
+
+def _t(action: str, sources: set[str], role: str | None, unit: str) -> Transition:
+    return Transition(action, frozenset(sources), role, unit)
+
+
+TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in (
+        _t("accept", {State.SUBMITTED}, Role.RECEIVER, "receiving"),
+        _t("refuse", {State.SUBMITTED}, Role.RECEIVER, "receiving"),
+        _t("request_supplement", {State.SUBMITTED}, Role.RECEIVER, "receiving"),
+        _t("request_supplement_after_appraisal", {State.PROCESSING}, Role.SPECIALIST, "competent"),
+        _t("supplement", {State.SUPPLEMENT_REQUESTED}, None, "applicant"),
+        _t("settle_payment", {State.AWAITING_PAYMENT}, None, "system"),
+        _t("start_processing", {State.ACCEPTED}, Role.SPECIALIST, "competent"),
+        _t("assign", {State.ACCEPTED, State.PROCESSING}, Role.LEADER, "competent"),
+        _t("submit_for_approval", {State.PROCESSING}, Role.SPECIALIST, "competent"),
+        _t("send_back", {State.AWAITING_APPROVAL}, Role.LEADER, "competent"),
+        _t("approve", {State.AWAITING_APPROVAL}, Role.LEADER, "competent"),
+        _t("stop", {State.PROCESSING, State.AWAITING_APPROVAL}, Role.LEADER, "competent"),
+        _t("return_result", {State.APPROVED}, Role.RECEIVER, "receiving"),
+        _t(
+            "withdraw",
+            {
+                State.SUBMITTED,
+                State.SUPPLEMENT_REQUESTED,
+                State.AWAITING_PAYMENT,
+                State.ACCEPTED,
+                State.PROCESSING,
+            },
+            None,
+            "applicant",
+        ),
+    )
+}
+
+ACTION_LABELS = {
+    "submit": _("Nộp hồ sơ"),
+    "register_at_counter": _("Tiếp nhận trực tiếp"),
+    "accept": _("Tiếp nhận hồ sơ"),
+    "refuse": _("Từ chối tiếp nhận"),
+    "request_supplement": _("Yêu cầu bổ sung hồ sơ"),
+    "request_supplement_after_appraisal": _("Yêu cầu bổ sung sau thẩm định"),
+    "supplement": _("Bổ sung hồ sơ"),
+    "settle_payment": _("Đã nộp phí"),
+    "start_processing": _("Nhận xử lý"),
+    "assign": _("Phân công xử lý"),
+    "submit_for_approval": _("Trình phê duyệt"),
+    "send_back": _("Trả lại để xử lý lại"),
+    "approve": _("Phê duyệt kết quả"),
+    "stop": _("Dừng xử lý"),
+    "return_result": _("Trả kết quả"),
+    "withdraw": _("Rút hồ sơ"),
+    "record_cash_payment": _("Thu phí tại quầy"),
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# A throw-away PostgreSQL cluster on 127.0.0.1 for the test suite.
+#   scripts/pg-throwaway.sh start   installs Debian's postgresql if missing, starts the cluster
+#   scripts/pg-throwaway.sh stop    stops it and removes its folder
+# initdb refuses to run as root, so as root the cluster runs as the postgres user.
+set -euo pipefail
+PORT="${MOTCUA_PG_PORT:-55432}"
+DIR="${MOTCUA_PG_DIR:-/tmp/motcua-pg-$PORT}"
+
+as_owner() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_bin() {
+  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+}
+
+start() {
+  if [ -z "$(pg_bin)" ]; then
+    echo "installing Debian's postgresql" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  fi
+  local bin; bin="$(pg_bin)"
+  stop >/dev/null 2>&1 || true
+  mkdir -p "$DIR"
+  [ "$(id -u)" = 0 ] && chown postgres "$DIR"
+  as_owner "$bin/initdb" -D "$DIR/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >/dev/null
+  # Durability is not needed for a throw-away test database; speed is.
+  as_owner "$bin/pg_ctl" -D "$DIR/data" -l "$DIR/log" -w \
+    -o "-h 127.0.0.1 -p $PORT -k $DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    start >/dev/null
+  echo "postgres://postgres@127.0.0.1:$PORT/motcua"
+}
+
+stop() {
+  local bin; bin="$(pg_bin)"
+  if [ -d "$DIR/data" ]; then
+    as_owner "$bin/pg_ctl" -D "$DIR/data" -m fast -w stop >/dev/null || true
+  fi
+  rm -rf "$DIR"
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac
