@@ -1,10 +1,9 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
-
-from motcua.backoffice import views
+from django.views.generic import TemplateView
 
 app_name = "backoffice"
 urlpatterns = [
     path("dang-nhap/", auth_views.LoginView.as_view(), name="login"),
-    path("", views.worklist, name="worklist"),
+    path("", TemplateView.as_view(template_name="base.html"), name="worklist"),
 ]

@@ -1,9 +1,8 @@
 from django.urls import path
-
-from motcua.portal import views
+from django.views.generic import TemplateView
 
 app_name = "portal"
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("tra-cuu/", views.track, name="track"),
+    path("", TemplateView.as_view(template_name="base.html"), name="home"),
+    path("tra-cuu/", TemplateView.as_view(template_name="base.html"), name="track"),
 ]
