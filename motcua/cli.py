@@ -16,6 +16,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "motcua.settings")
     if argv and argv[0] == "due":
         return _run_own(argv)
+    if argv and not argv[0].startswith("-"):
+        argv[0] = argv[0].replace("-", "_")  # "motcua issue-token" runs command issue_token
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["motcua", *argv])

@@ -135,3 +135,21 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.agency}"
+
+
+class ApiToken(models.Model):
+    """A bearer key with which an officer's client (a peer system, the drill, a script) calls
+    the API as that officer. Only the SHA-256 of the key is stored; the key is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    label = models.CharField(_("nhãn"), max_length=100)
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["user", "created_at"]
+        verbose_name = _("khóa truy cập API")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.label}"

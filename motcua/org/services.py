@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,16 +14,28 @@ import yaml
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 from vietnam_provinces import Province as VnProvince
 from vietnam_provinces import Ward as VnWard
 
-from motcua.core.text import search_key
+from motcua.core import audit, clock
+from motcua.core.errors import InvalidInput
+from motcua.core.text import nfc, search_key
 from motcua.org.codes import (
     placeholder_center_code,
     placeholder_commune_pc_code,
     validate_agency_code,
 )
-from motcua.org.models import Agency, AgencyKind, Membership, Province, Role, User, Ward
+from motcua.org.models import (
+    Agency,
+    AgencyKind,
+    ApiToken,
+    Membership,
+    Province,
+    Role,
+    User,
+    Ward,
+)
 
 logger = logging.getLogger(__name__)
 DATA_DIR = Path(__file__).parent / "data"
@@ -240,3 +255,52 @@ def seed_demo_staff(password: str, province_code: int | None = None) -> int:
         admin.is_staff = admin.is_superuser = True
         admin.save(update_fields=["is_staff", "is_superuser"])
     return User.objects.count()
+
+
+# --- API tokens --------------------------------------------------------------------------------
+
+API_TOKEN_PREFIX = "mct_"  # noqa: S105 (a public marker of our keys, not a secret)
+# Touching ``last_used_at`` on every call would turn each API read into a write (and, on SQLite,
+# a wait for the write lock); once per interval is enough to tell live tokens from dead ones.
+API_TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
+
+
+def _api_token_hash(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def issue_api_token(user: User, label: str, *, actor: Any = None) -> str:
+    """Create a bearer key for ``user`` and return it: the only time the raw key exists.
+
+    ``label`` says which client holds it (e.g. "drill", "cong-dvcqg"); 1 to 100 characters.
+    """
+    label = nfc(label or "")
+    if not 1 <= len(label) <= 100:
+        raise InvalidInput(
+            _("Nhãn khóa truy cập phải có từ 1 đến 100 ký tự."), field="label", code="label_length"
+        )
+    raw_key = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user, key_hash=_api_token_hash(raw_key), label=label, created_at=clock.now()
+        )
+        audit.record("org.api_token_issued", token, actor=actor, data={"user": user.pk})
+    logger.info("org.api_token_issued token=%s user=%s", token.pk, user.pk)
+    return raw_key
+
+
+def authenticate_api_token(raw_key: str) -> User | None:
+    """The active officer holding ``raw_key``, or None; notes when the key was last used."""
+    if not raw_key.startswith(API_TOKEN_PREFIX):
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=_api_token_hash(raw_key), user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    now = clock.now()
+    if token.last_used_at is None or now - token.last_used_at >= API_TOKEN_TOUCH_INTERVAL:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
