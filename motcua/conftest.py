@@ -20,8 +20,9 @@ Fixtures (names are stable; other apps' tests use them):
 * ``media_root`` (autouse): MEDIA_ROOT is a fresh temporary folder for every test;
 * ``fast_password_hashing`` (autouse): MD5 password hashing, so creating staff is instant.
 
-Transactional tests (``django_db(transaction=True)``) empty the database when they end; the
-``world`` fixture reloads units and catalog when it finds them missing.
+On SQLite the test database is a file in WAL mode (not the in-memory default), so that tests
+can share it between threads and processes. Transactional tests (``django_db(transaction=
+True)``) empty the database when they end; ``world`` reloads units and catalog when missing.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 
 from motcua.catalog.loader import load_catalog
@@ -165,6 +167,18 @@ def _ensure_loaded() -> None:
         load_units()
     if not Procedure.objects.filter(code=PROCEDURE_CODE, is_current=True).exists():
         load_catalog()
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """SQLite tests use a database file (WAL), not memory: threads and processes then share one
+    database through separate connections, as web and worker processes do in production."""
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        folder = tmp_path_factory.mktemp("db")
+        database.setdefault("TEST", {})["NAME"] = str(folder / "motcua-test.sqlite3")
 
 
 @pytest.fixture(scope="session")
