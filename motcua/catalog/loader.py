@@ -72,7 +72,17 @@ def validate_procedure_data(data: dict[str, Any], source: str) -> None:
 
 def _validate_budgets(data: dict[str, Any], source: str) -> None:
     statutory = Decimal(str(data["deadline"]["statutory_days"]))
-    total = sum((Decimal(str(step["budget_days"])) for step in data["steps"]), Decimal(0))
+    budgets = []
+    for step in data["steps"]:
+        budget = _days(step.get("budget_days"))
+        if budget is None:
+            raise _fail(
+                source,
+                _("bước “%(step)s”: thời gian phải là số ngày, tối đa 3 chữ số thập phân."),
+                step=step.get("key"),
+            )
+        budgets.append(budget)
+    total = sum(budgets, Decimal(0))
     if total != statutory:
         raise _fail(
             source,
@@ -84,9 +94,25 @@ def _validate_budgets(data: dict[str, Any], source: str) -> None:
         raise _fail(source, _("loại thời hạn không hợp lệ."))
 
 
+def _days(value: Any) -> Decimal | None:
+    """``value`` as a non-negative number of days in thousandths (what the column keeps,
+    anything finer would be rounded away on save), or None."""
+    try:
+        days = Decimal(str(value))
+        exact = days.is_finite() and days >= 0 and days == days.quantize(Decimal("0.001"))
+    except ArithmeticError:
+        return None
+    return days if exact and not isinstance(value, bool) else None
+
+
 def read_procedure_file(path: Path) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as handle:
-        data: dict[str, Any] = yaml.safe_load(handle)
+    try:
+        with path.open(encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise _fail(path.name, _("không đọc được YAML (%(error)s)."), error=error) from None
+    if not isinstance(data, dict):
+        raise _fail(path.name, _("nội dung phải là một bảng các mục."))
     validate_procedure_data(data, path.name)
     return data
 
@@ -99,7 +125,11 @@ def load_procedure(data: dict[str, Any], source: str = "") -> LoadedProcedure:
         version=int(data["version"]),
         defaults=_procedure_fields(data, source),
     )
-    Procedure.objects.filter(code=procedure.code).exclude(pk=procedure.pk).update(is_current=False)
+    # The highest version is the current one, whatever order the files are loaded in.
+    versions = Procedure.objects.filter(code=procedure.code)
+    latest = versions.order_by("-version").values_list("pk", flat=True)[0]
+    versions.exclude(pk=latest).update(is_current=False)
+    versions.filter(pk=latest).update(is_current=True)
     _replace_children(procedure, data)
     logger.info("catalog.procedure_loaded code=%s version=%s", procedure.code, procedure.version)
     return LoadedProcedure(procedure.code, procedure.version, created)
@@ -174,6 +204,7 @@ def _replace_children(procedure: Procedure, data: dict[str, Any]) -> None:
     )
 
 
+@transaction.atomic
 def load_catalog(directory: Path = PROCEDURES_DIR) -> list[LoadedProcedure]:
     """Validate every file first, then load them all: a bad file leaves the catalog untouched."""
     files = sorted(directory.glob("*.yaml"))

@@ -62,7 +62,8 @@ class ProcedureStep(models.Model):
     name_en = models.CharField(max_length=300)
     role = models.CharField(max_length=20)
     unit = models.CharField(max_length=20)
-    budget_days = models.DecimalField(max_digits=5, decimal_places=2)
+    # Thousandths: sub-step budgets come in eighths of a day (0.125 = one office hour).
+    budget_days = models.DecimalField(max_digits=6, decimal_places=3)
 
     class Meta:
         ordering = ["procedure", "order"]
