@@ -94,3 +94,31 @@ class GatewayNotification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.txn_ref} {self.outcome}"
+
+
+class SandboxTransaction(models.Model):
+    """The built-in sandbox gateway's own ledger: what a payer chose on its bank-like page.
+
+    Only the sandbox (``MOTCUA_SANDBOX_GATEWAY``) writes here; its status query answers from it.
+    """
+
+    merchant = models.CharField(max_length=20)
+    txn_ref = models.CharField(max_length=100)
+    amount = models.PositiveBigIntegerField()  # VND, as the merchant asked (vnp_Amount / 100)
+    order_info = models.CharField(max_length=255)
+    create_date = models.CharField(max_length=14)  # the merchant's vnp_CreateDate, GMT+7
+    transaction_no = models.CharField(max_length=20, unique=True)
+    bank_code = models.CharField(max_length=20)
+    card_type = models.CharField(max_length=20)
+    response_code = models.CharField(max_length=2)
+    transaction_status = models.CharField(max_length=2)
+    pay_date = models.CharField(max_length=14)  # GMT+7, yyyyMMddHHmmss
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "txn_ref"], name="sandbox_txn_ref_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merchant} {self.txn_ref} {self.response_code}"
