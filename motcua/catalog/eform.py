@@ -8,12 +8,14 @@ do not give.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from typing import Any
 
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
+from motcua.core import clock
 from motcua.core.errors import InvalidInput, InvalidInputs
 from motcua.core.text import nfc
 from motcua.org.idnumbers import validate_id_number
@@ -70,6 +72,10 @@ def _clean_field(spec: dict[str, Any], raw: Any, cleaned: dict[str, Any]) -> Any
                 _("“%(label)s” là bắt buộc."), field=name, code="required", label=label
             )
         return None
+    # NUL and other control characters: PostgreSQL refuses NUL outright, and none of them
+    # belongs in a form value (tabs and line breaks excepted).
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in text):
+        raise _invalid(spec, _("“%(label)s” chứa ký tự điều khiển không hợp lệ."), "control_chars")
     cleaner = _CLEANERS[spec["type"]]
     return cleaner(spec, text, cleaned)
 
@@ -92,7 +98,7 @@ def _clean_date(spec: dict[str, Any], text: str, cleaned: dict[str, Any]) -> str
         raise _invalid(
             spec, _("“%(label)s” phải là ngày dạng YYYY-MM-DD."), "date_format"
         ) from None
-    if spec.get("past") and value > timezone.localdate():
+    if spec.get("past") and value > clock.localtime(clock.now()).date():
         raise _invalid(spec, _("“%(label)s” không được sau ngày hôm nay."), "date_future")
     return value.isoformat()
 
