@@ -209,7 +209,7 @@ def _amount_of(params: Mapping[str, Any]) -> int:
     raw = str(params.get("vnp_Amount", ""))
     if not raw.isdigit() or int(raw) % 100:
         raise InvalidInput(
-            _("Số tiền phải là số nguyên đồng nhân 100."), field="vnp_Amount", code="bad_amount"
+            _("Số tiền phải là số nguyên: số đồng nhân 100."), field="vnp_Amount", code="bad_amount"
         )
     return int(raw) // 100
 
