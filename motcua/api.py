@@ -1,18 +1,178 @@
-"""The HTTP API under /api/ (OpenAPI at /api/docs): one NinjaAPI, routers per context."""
+"""The HTTP API under /api/: one NinjaAPI, one router per context, errors rendered in one place.
 
-from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI
+Every error body is ``{"code", "message", "field"?, "errors"?}`` (see ``motcua.core.errors``),
+in the language of the request's ``Accept-Language`` (Vietnamese by default). Times are ISO 8601
+in Vietnam time (+07:00). The OpenAPI document is /api/openapi.json; /api/docs shows it with the
+Swagger UI that django-ninja ships (served from our own static files, never from a CDN).
+"""
 
-from motcua.core.errors import MotcuaError
+import logging
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from ninja import NinjaAPI, Swagger
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.renderers import JSONRenderer
+from ninja.responses import NinjaJSONEncoder
+
+from motcua.catalog.api import router as catalog_router
+from motcua.core.errors import InvalidInput, InvalidInputs, MotcuaError, NotFound
+from motcua.dossiers.api import router as dossiers_router
+from motcua.org.api import NotAuthenticated
+from motcua.org.api import router as org_router
+
+logger = logging.getLogger(__name__)
+
+
+class LocalTimeEncoder(NinjaJSONEncoder):
+    """Aware datetimes in Vietnam time to the second ("2026-02-13T16:45:00+07:00")."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, datetime) and timezone.is_aware(o):
+            return timezone.localtime(o).isoformat(timespec="seconds")
+        if isinstance(o, Promise):
+            return str(o)
+        return super().default(o)
+
+
+class LocalTimeRenderer(JSONRenderer):
+    encoder_class = LocalTimeEncoder
+    json_dumps_params = {"ensure_ascii": False}
+
 
 api = NinjaAPI(
     title="motcua API",
     version="1",
-    description="Hồ sơ thủ tục hành chính một cửa — API cho Cổng DVCQG, tỉnh bạn, diễn tập.",
+    description=(
+        "Hồ sơ thủ tục hành chính một cửa — API cho Cổng DVCQG, hệ thống tỉnh bạn, diễn tập và "
+        "tích hợp. Cán bộ xác thực bằng phiên đăng nhập hoặc khóa Bearer "
+        "(`motcua issue-token <tên đăng nhập>`); người nộp hồ sơ bằng tiêu đề `X-Dossier-Token`."
+    ),
     urls_namespace="api",
+    renderer=LocalTimeRenderer(),
+    # validatorUrl: Swagger UI would otherwise send the document to validator.swagger.io.
+    docs=Swagger(settings={"validatorUrl": None}),
 )
+api.add_router("/", catalog_router)
+api.add_router("/", org_router)
+api.add_router("/", dossiers_router)
+
+
+def _render(request: HttpRequest, error: MotcuaError) -> HttpResponse:
+    return api.create_response(request, error.as_dict(), status=error.status)
 
 
 @api.exception_handler(MotcuaError)
 def motcua_error(request: HttpRequest, exc: MotcuaError) -> HttpResponse:
-    return api.create_response(request, exc.as_dict(), status=exc.status)
+    return _render(request, exc)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """Schema errors (missing field, wrong type…) in our shape, one entry per field."""
+    return _render(request, InvalidInputs([_field_error(item) for item in exc.errors]))
+
+
+@api.exception_handler(AuthenticationError)
+def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _render(request, NotAuthenticated())
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400:
+        # django-ninja's only 400: a request body that is not JSON.
+        error = MotcuaError(_("Nội dung yêu cầu không phải JSON hợp lệ."), code="malformed_json")
+        return _render(request, error)
+    logger.info("api.http_error status=%s path=%s", exc.status_code, request.path)
+    return api.create_response(
+        request, {"code": f"http_{exc.status_code}", "message": str(exc)}, status=exc.status_code
+    )
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _render(request, NotFound())
+
+
+@api.exception_handler(RequestDataTooBig)
+def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    error = MotcuaError(_("Nội dung yêu cầu quá lớn."), code="request_too_large")
+    return api.create_response(request, error.as_dict(), status=413)
+
+
+# --- schema errors in words --------------------------------------------------------------------
+
+_TYPE_ERRORS = {
+    "string_type",
+    "int_type",
+    "int_parsing",
+    "int_from_float",
+    "float_type",
+    "float_parsing",
+    "bool_type",
+    "bool_parsing",
+    "dict_type",
+    "list_type",
+    "model_type",
+    "model_attributes_type",
+    "date_type",
+    "date_from_datetime_parsing",
+    "datetime_type",
+    "datetime_from_date_parsing",
+}
+
+
+def _field_error(item: dict[str, Any]) -> InvalidInput:
+    field = _field_path(item.get("loc", ()))
+    kind = str(item.get("type", ""))
+    ctx = item.get("ctx") or {}
+    if kind == "missing":
+        return InvalidInput(_("“%(name)s” là bắt buộc."), field=field, code="required", name=field)
+    if kind in _TYPE_ERRORS:
+        return InvalidInput(
+            _("“%(name)s” không đúng kiểu dữ liệu."), field=field, code="type", name=field
+        )
+    if kind == "string_too_long":
+        return InvalidInput(
+            _("“%(name)s” dài quá %(limit)s ký tự."),
+            field=field,
+            code="max_length",
+            name=field,
+            limit=ctx.get("max_length"),
+        )
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        return InvalidInput(
+            _("“%(name)s” nằm ngoài khoảng cho phép."), field=field, code="range", name=field
+        )
+    if kind in ("literal_error", "enum"):
+        return InvalidInput(
+            _("“%(name)s” phải là một trong: %(expected)s."),
+            field=field,
+            code="choice",
+            name=field,
+            expected=str(ctx.get("expected", "")).replace(" or ", ", "),
+        )
+    return InvalidInput(_("“%(name)s” không hợp lệ."), field=field, code="invalid", name=field)
+
+
+def _field_path(loc: Any) -> str:
+    """("body", "payload", "attachments", 0, "name") → "attachments[0].name"."""
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie", "form"):
+        parts = parts[1:]
+        # Ninja nests a body under the handler's parameter name; clients never see it.
+        if loc[0] == "body" and len(parts) > 1 and parts[0] == "payload":
+            parts = parts[1:]
+    path = ""
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "body"

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "ninja",  # its static Swagger UI for /api/docs: served by us, never from a CDN
     "motcua.core",
     "motcua.org",
     "motcua.deadlines",
