@@ -1,9 +1,26 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
-from django.views.generic import TemplateView
+
+from motcua.backoffice import views
 
 app_name = "backoffice"
 urlpatterns = [
-    path("dang-nhap/", auth_views.LoginView.as_view(), name="login"),
-    path("", TemplateView.as_view(template_name="base.html"), name="worklist"),
+    path(
+        "dang-nhap/",
+        auth_views.LoginView.as_view(
+            template_name="backoffice/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path(
+        "dang-xuat/",
+        auth_views.LogoutView.as_view(next_page="backoffice:login"),
+        name="logout",
+    ),
+    path("", views.worklist, name="worklist"),
+    path("ho-so/<int:pk>/", views.desk, name="desk"),
+    path("ho-so/<int:pk>/tep/<int:file_id>/", views.dossier_file, name="file"),
+    path("ho-so/<int:pk>/<slug:action>/", views.act, name="act"),
+    path("tiep-nhan/", views.register_index, name="register_index"),
+    path("tiep-nhan/<str:code>/", views.register, name="register"),
 ]

@@ -1,0 +1,393 @@
+"""The officers' pages: worklist, dossier desk with its actions, counter registration.
+
+Thin: each view loads through the selectors (which apply ``permissions.visible_to``), parses
+with a form, calls one service with ``actor=request.user``, then messages and redirects.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page, Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from motcua.backoffice import forms, selectors
+from motcua.backoffice.templatetags.backoffice_tags import vnd
+from motcua.catalog.selectors import get_current_procedure, list_current_procedures
+from motcua.core import clock
+from motcua.core.errors import InvalidInputs, MotcuaError, NotFound
+from motcua.core.web import add_error_to_form, flash_error
+from motcua.dossiers import permissions, services
+from motcua.dossiers.models import Dossier
+from motcua.dossiers.states import ACTION_LABELS, Channel, State
+from motcua.payments.models import Invoice
+
+logger = logging.getLogger(__name__)
+PAGE_SIZE = 25
+
+
+def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> Any:
+    """Render a back-office page with what the navigation needs."""
+    user: Any = request.user
+    context.setdefault("can_register", selectors.receiving_center_of(user) is not None)
+    return render(request, f"backoffice/{template}", context, status=status)
+
+
+def _when(moment: datetime | None) -> str:
+    return clock.localtime(moment).strftime("%H:%M %d/%m/%Y") if moment else ""
+
+
+# --- worklist -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    dossier: Dossier
+    badge: selectors.DeadlineBadge | None
+
+    @property
+    def state_class(self) -> str:
+        return selectors.state_class(self.dossier.state)
+
+
+@dataclass(frozen=True)
+class TabLink:
+    tab: selectors.Tab
+    count: int
+    active: bool
+
+
+@dataclass(frozen=True)
+class TabNav:
+    group: selectors.TabGroup
+    links: list[TabLink]
+
+
+@login_required
+def worklist(request: HttpRequest) -> HttpResponse:
+    """The officer's tabs, computed from their roles and units, and the rows of the open tab."""
+    user: Any = request.user
+    now = clock.now()
+    groups = selectors.tab_groups_for(user, now)
+    tabs = [tab for group in groups for tab in group.tabs]
+    current = next((tab for tab in tabs if tab.ident == request.GET.get("tab")), None)
+    current = current or (tabs[0] if tabs else None)
+    counts = selectors.count_tabs(user, tabs)
+
+    page: Page[Dossier] | None = None
+    rows: list[Row] = []
+    if current is not None:
+        paginator = Paginator(selectors.list_tab(user, current), PAGE_SIZE)
+        page = paginator.get_page(request.GET.get("page"))
+        rows = [Row(dossier, selectors.deadline_badge(dossier, now)) for dossier in page]
+    nav = [
+        TabNav(group, [TabLink(t, counts[t.ident], t is current) for t in group.tabs])
+        for group in groups
+    ]
+    context = {
+        "nav": nav,
+        "current": current,
+        "page": page,
+        "rows": rows,
+        "now": now,
+    }
+    return _page(request, "worklist.html", context)
+
+
+# --- the desk -----------------------------------------------------------------------------------
+
+
+def _accepted(dossier: Dossier) -> str:
+    if dossier.state == State.AWAITING_PAYMENT:
+        invoice = Invoice.objects.filter(dossier=dossier).first()
+        return _(
+            "Đã tiếp nhận hồ sơ %(code)s; hồ sơ chờ nộp phí, lệ phí %(amount)s trước khi "
+            "tính thời hạn giải quyết."
+        ) % {"code": dossier.code, "amount": vnd(invoice.amount if invoice else 0)}
+    return _("Đã tiếp nhận hồ sơ %(code)s, hẹn trả %(due)s.") % {
+        "code": dossier.code,
+        "due": _when(dossier.due_at),
+    }
+
+
+def _cash_taken(dossier: Dossier) -> str:
+    invoice = Invoice.objects.filter(dossier=dossier).first()
+    text = _("Đã thu %(amount)s phí, lệ phí của hồ sơ %(code)s, biên lai số %(receipt)s.") % {
+        "amount": vnd(invoice.amount if invoice else 0),
+        "code": dossier.code,
+        "receipt": invoice.receipt_number if invoice else "",
+    }
+    if dossier.state == State.ACCEPTED:
+        text += " " + _("Hồ sơ đã được tiếp nhận, hẹn trả %(due)s.") % {
+            "due": _when(dossier.due_at)
+        }
+    return text
+
+
+def _done(message: str | Promise) -> Callable[[Dossier], str]:
+    def build(dossier: Dossier) -> str:
+        assignee = str(dossier.assignee) if dossier.assignee_id else ""
+        return str(message) % {"code": dossier.code, "name": assignee}
+
+    return build
+
+
+@dataclass(frozen=True)
+class DeskAction:
+    """How the desk offers one action: its form, the one service it calls, the message after."""
+
+    form: type[forms.ActionForm]
+    service: Callable[..., Dossier]
+    done: Callable[[Dossier], str]
+    style: str = ""
+
+
+def _supplement_requested(dossier: Dossier) -> str:
+    return _("Đã gửi yêu cầu bổ sung hồ sơ %(code)s.") % {"code": dossier.code}
+
+
+ACTIONS: dict[str, DeskAction] = {
+    "record_cash_payment": DeskAction(forms.ActionForm, services.record_cash_payment, _cash_taken),
+    "accept": DeskAction(forms.ActionForm, services.accept, _accepted, "ok"),
+    "request_supplement": DeskAction(
+        forms.SupplementRequestForm, services.request_supplement, _supplement_requested
+    ),
+    "refuse": DeskAction(
+        forms.RefuseForm,
+        services.refuse,
+        _done(gettext_lazy("Đã từ chối tiếp nhận hồ sơ %(code)s.")),
+        "danger",
+    ),
+    "request_supplement_after_appraisal": DeskAction(
+        forms.SupplementRequestForm, services.request_supplement, _supplement_requested
+    ),
+    "start_processing": DeskAction(
+        forms.ActionForm,
+        services.start_processing,
+        _done(gettext_lazy("Đã nhận xử lý hồ sơ %(code)s.")),
+        "ok",
+    ),
+    "assign": DeskAction(
+        forms.AssignForm,
+        services.assign,
+        _done(gettext_lazy("Đã phân công hồ sơ %(code)s cho %(name)s.")),
+    ),
+    "submit_for_approval": DeskAction(
+        forms.ProcessingNoteForm,
+        services.submit_for_approval,
+        _done(gettext_lazy("Đã trình lãnh đạo phê duyệt hồ sơ %(code)s.")),
+        "ok",
+    ),
+    "send_back": DeskAction(
+        forms.SendBackForm,
+        services.send_back,
+        _done(gettext_lazy("Đã trả lại hồ sơ %(code)s để xử lý lại.")),
+        "secondary",
+    ),
+    "approve": DeskAction(
+        forms.ApprovalForm,
+        services.approve,
+        _done(gettext_lazy("Đã phê duyệt kết quả hồ sơ %(code)s.")),
+        "ok",
+    ),
+    "stop": DeskAction(
+        forms.StopForm,
+        services.stop,
+        _done(gettext_lazy("Đã dừng xử lý hồ sơ %(code)s.")),
+        "danger",
+    ),
+    "return_result": DeskAction(
+        forms.ActionForm,
+        services.return_result,
+        _done(gettext_lazy("Đã trả kết quả hồ sơ %(code)s.")),
+        "ok",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ActionPanel:
+    name: str
+    label: str | Promise
+    form: forms.ActionForm
+    url: str
+    style: str
+    is_open: bool
+
+
+def _panels(user: Any, dossier: Dossier, bound: forms.ActionForm | None) -> list[ActionPanel]:
+    names = permissions.allowed_actions(user, dossier)
+    if selectors.may_collect_cash(user, dossier):
+        names.insert(0, "record_cash_payment")
+    panels = []
+    for name in names:
+        spec = ACTIONS.get(name)
+        if spec is None:
+            continue
+        form = bound if bound is not None and bound.action == name else None
+        panels.append(
+            ActionPanel(
+                name=name,
+                label=ACTION_LABELS.get(name, name),
+                form=form or spec.form(dossier=dossier, action=name),
+                url=reverse("backoffice:act", args=[dossier.pk, name]),
+                style=spec.style,
+                is_open=form is not None,
+            )
+        )
+    return panels
+
+
+def _render_desk(
+    request: HttpRequest, dossier: Dossier, bound: forms.ActionForm | None = None
+) -> HttpResponse:
+    user: Any = request.user
+    now = clock.now()
+    context = {
+        "dossier": dossier,
+        "data": selectors.desk_data(dossier),
+        "form_rows": selectors.form_rows(dossier),
+        "badge": selectors.deadline_badge(dossier, now),
+        "boundaryless": selectors.is_boundaryless(dossier),
+        "panels": _panels(user, dossier, bound),
+        "state_label": State(dossier.state).label,
+        "state_class": selectors.state_class(dossier.state),
+    }
+    return _page(request, "desk.html", context)
+
+
+@login_required
+def desk(request: HttpRequest, pk: int) -> HttpResponse:
+    """Everything about one dossier, and the actions the officer may take on it now."""
+    dossier = selectors.get_visible_dossier(request.user, pk)  # type: ignore[arg-type]
+    return _render_desk(request, dossier)
+
+
+def _concerns_a_field(form: forms.ActionForm, error: MotcuaError) -> bool:
+    errors = error.errors if isinstance(error, InvalidInputs) else [error]
+    return any(item.field in form.fields for item in errors)
+
+
+@login_required
+@require_POST
+def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Take ``action`` on the dossier: parse its form, call its one service, report."""
+    user: Any = request.user
+    dossier = selectors.get_visible_dossier(user, pk)
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise Http404
+    form = spec.form(request.POST, dossier=dossier, action=action)
+    if not form.is_valid():
+        return _render_desk(request, dossier, bound=form)
+
+    try:
+        changed = spec.service(dossier.pk, actor=user, **form.arguments())
+    except NotFound as error:
+        raise Http404 from error
+    except MotcuaError as error:
+        logger.info(
+            "backoffice.action_rejected dossier=%s action=%s code=%s user=%s",
+            dossier.pk,
+            action,
+            error.code,
+            user.pk,
+        )
+        if _concerns_a_field(form, error):
+            add_error_to_form(form, error)
+            return _render_desk(request, dossier, bound=form)
+        flash_error(request, error)
+        return redirect("backoffice:desk", pk=dossier.pk)
+
+    messages.success(request, spec.done(changed))
+    return redirect("backoffice:desk", pk=dossier.pk)
+
+
+@login_required
+def dossier_file(request: HttpRequest, pk: int, file_id: int) -> FileResponse:
+    """A file of a visible dossier, shown in the browser or (``?tai=1``) downloaded."""
+    record = selectors.get_visible_file(request.user, pk, file_id)  # type: ignore[arg-type]
+    try:
+        handle = record.file.open("rb")
+    except FileNotFoundError as error:
+        logger.warning("backoffice.file_missing file=%s dossier=%s", record.pk, pk)
+        raise Http404 from error
+    return FileResponse(
+        handle,
+        as_attachment=request.GET.get("tai") == "1",
+        filename=record.original_name,
+        content_type=record.content_type,
+    )
+
+
+# --- counter registration ------------------------------------------------------------------------
+
+
+def _require_receiver(request: HttpRequest) -> None:
+    if selectors.receiving_center_of(request.user) is None:  # type: ignore[arg-type]
+        raise Http404
+
+
+@login_required
+def register_index(request: HttpRequest) -> HttpResponse:
+    """The procedures a receiver can register at the counter."""
+    _require_receiver(request)
+    center = selectors.receiving_center_of(request.user)  # type: ignore[arg-type]
+    context = {"procedures": list_current_procedures(), "center": center}
+    return _page(request, "register_index.html", context)
+
+
+_UPLOAD_FIELD = re.compile(r"^files\[(\d+)\]$")
+
+
+def _point_at_file_fields(error: MotcuaError, origins: list[str]) -> None:
+    """The service names files by position (``files[0]``); the form by component."""
+    for item in error.errors if isinstance(error, InvalidInputs) else [error]:
+        match = _UPLOAD_FIELD.match(item.field or "")
+        if match and int(match.group(1)) < len(origins):
+            item.field = origins[int(match.group(1))]
+
+
+@login_required
+def register(request: HttpRequest, code: str) -> HttpResponse:
+    """A dossier brought to the counter: the procedure's e-form, registered and accepted at once."""
+    _require_receiver(request)
+    try:
+        procedure = get_current_procedure(code)
+    except NotFound as error:
+        raise Http404 from error
+    form = forms.CounterRegistrationForm(
+        request.POST or None, request.FILES or None, procedure=procedure
+    )
+    if request.method == "POST" and form.is_valid():
+        uploads, origins = form.uploads()
+        try:
+            dossier = services.register_at_counter(
+                actor=request.user,
+                procedure_code=procedure.code,
+                form_data=form.form_data(),
+                uploads=uploads,
+                channel=Channel.DIRECT,
+            )
+        except MotcuaError as error:
+            _point_at_file_fields(error, origins)
+            add_error_to_form(form, error)
+        else:
+            messages.success(request, _accepted(dossier))
+            return redirect("backoffice:desk", pk=dossier.pk)
+    center = selectors.receiving_center_of(request.user)  # type: ignore[arg-type]
+    context = {"procedure": procedure, "form": form, "center": center}
+    return _page(request, "register.html", context)
