@@ -354,8 +354,11 @@ def accept(dossier_id: int, *, actor: Any) -> Dossier:
 
 
 def _start_clock(dossier: Dossier, now: datetime) -> None:
+    """Start (or, after an appraisal-stage supplement, restart) the legal clock. The receipt
+    time stays the first one: it is the national portal's NgayTiepNhan."""
     deadline = deadline_for(dossier.procedure, now)
-    dossier.accepted_at = now
+    if dossier.accepted_at is None:
+        dossier.accepted_at = now
     dossier.counting_starts = deadline.counting_starts
     dossier.due_at = deadline.due_at
 
