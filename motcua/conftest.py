@@ -17,6 +17,7 @@ Fixtures (names are stable; other apps' tests use them):
 * ``world``: the above, plus helpers ``world.form(**changes)``, ``world.submit(...)``,
   ``world.pdf(...)`` and ``world.dossier_in(state, ...)``;
 * ``set_now``: ``set_now(moment)`` makes ``motcua.core.clock.now`` return ``moment``;
+* ``stub_pdfs``: receipt slips and results are stored as a minimal PDF, without rendering;
 * ``media_root`` (autouse): MEDIA_ROOT is a fresh temporary folder for every test;
 * ``fast_password_hashing`` (autouse): MD5 password hashing, so creating staff is instant.
 
@@ -211,6 +212,15 @@ def set_now(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
         monkeypatch.setattr("motcua.core.clock.now", lambda: moment)
 
     return _set
+
+
+@pytest.fixture
+def stub_pdfs(monkeypatch: pytest.MonkeyPatch) -> bytes:
+    """Skip PDF rendering (about 0.2 s a document): receipt slips and results are stored as
+    a minimal PDF. For tests about something else than the documents themselves."""
+    monkeypatch.setattr("motcua.dossiers.pdf.render_receipt_slip", lambda *a, **k: PDF_BYTES)
+    monkeypatch.setattr("motcua.dossiers.pdf.render_civil_status_copy", lambda *a, **k: PDF_BYTES)
+    return PDF_BYTES
 
 
 def _commune(ward_code: int, slug: str, password_hash: str) -> Commune:

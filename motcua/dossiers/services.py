@@ -62,6 +62,7 @@ def submit_online(
     ``idempotency_key`` returns the dossier of the first call and writes nothing.
     """
     if idempotency_key:
+        _check_idempotency_key(idempotency_key)
         existing = Dossier.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing
@@ -81,6 +82,17 @@ def submit_online(
             if existing is not None:
                 return existing
         raise
+
+
+def _check_idempotency_key(key: str) -> None:
+    limit = Dossier._meta.get_field("idempotency_key").max_length or 64
+    if len(key) > limit or not key.isascii() or not key.isprintable():
+        raise InvalidInput(
+            _("Khóa chống nộp trùng phải gồm tối đa %(limit)s ký tự ASCII in được."),
+            field="idempotency_key",
+            code="idempotency_key",
+            limit=limit,
+        )
 
 
 def register_at_counter(
@@ -127,8 +139,18 @@ def _register(
 ) -> Dossier:
     procedure = get_current_procedure(procedure_code)
     center = routing.get_receiving_center(center_id)
-    cleaned = validate_form_data(procedure.form_schema, form_data)
-    checked = _check_uploads(uploads, procedure)
+    # Every error of the form and of the files in one answer (Decree 61/2018 Art. 15(3)).
+    errors: list[InvalidInput] = []
+    try:
+        cleaned = validate_form_data(procedure.form_schema, form_data)
+    except InvalidInputs as error:
+        errors.extend(error.errors)
+    try:
+        checked = _check_uploads(uploads, procedure)
+    except InvalidInputs as error:
+        errors.extend(error.errors)
+    if errors:
+        raise InvalidInputs(errors)
     competent = routing.competent_agency_for(procedure, center, cleaned)
     now = clock.now()
     with transaction.atomic():
