@@ -159,5 +159,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # httpx logs whole URLs at INFO; gateway URLs carry dossier codes and amounts.
+        "httpx": {"level": "WARNING"},
     },
 }
