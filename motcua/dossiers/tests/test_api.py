@@ -495,6 +495,30 @@ class OfficerAccessTest(ApiWorld):
         assert Dossier.objects.get(pk=dossier_id).state == "submitted"
         assert DossierEvent.objects.filter(dossier_id=dossier_id).count() == 1
 
+    def test_an_action_without_a_body(self) -> None:
+        dossier_id = self.submit()["id"]
+        response = self.client.post(
+            f"/api/dossiers/{dossier_id}/actions/accept",
+            "",
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {self.keys['tn.phuongpleiku']}"},
+        )
+        assert response.status_code == 200, response.content
+        assert response.json()["state"] == "awaiting_payment"
+
+    def test_the_desk_takes_seven_queries_whatever_the_history(self) -> None:
+        dossier_id = self.accepted()["id"]
+        # The key, the units, the dossier with its procedure, agencies, assignee and invoice;
+        # then the invoice lines, the files, the supplement requests and the events.
+        with self.assertNumQueries(7):
+            desk = self.call("get", f"/api/dossiers/{dossier_id}", as_user=self.receiver)
+        assert len(desk.json()["events"]) == 3
+        self.act(self.specialist, dossier_id, "start_processing")
+        self.act(self.specialist, dossier_id, "submit_for_approval", note="Đề xuất cấp.")
+        with self.assertNumQueries(7):
+            desk = self.call("get", f"/api/dossiers/{dossier_id}", as_user=self.receiver)
+        assert len(desk.json()["events"]) == 5
+
     def test_an_unknown_action(self) -> None:
         dossier_id = self.submit()["id"]
         response = self.act(self.receiver, dossier_id, "publish")
