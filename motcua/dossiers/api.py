@@ -41,7 +41,6 @@ from motcua.payments.models import InvoiceStatus
 
 router = Router(tags=["Hồ sơ"])
 
-IDEMPOTENCY_KEY_MAX = 64
 # Notes the applicant reads on their own timeline: the reasons given to them. Officers' working
 # notes (proposal, sending back) stay on the desk.
 APPLICANT_NOTES = frozenset(
@@ -245,17 +244,8 @@ def submit(
 
 
 def _idempotency_key(value: str | None) -> str | None:
-    if value is None:
-        return None
-    key = value.strip()
-    if not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX or not key.isascii() or not key.isprintable():
-        raise InvalidInput(
-            _("Idempotency-Key phải gồm 1 đến %(limit)s ký tự ASCII in được."),
-            field="Idempotency-Key",
-            code="idempotency_key",
-            limit=IDEMPOTENCY_KEY_MAX,
-        )
-    return key
+    key = (value or "").strip()
+    return key or None
 
 
 def _decode_attachments(items: list[AttachmentIn]) -> list[Upload]:
@@ -297,6 +287,8 @@ def _api_field(field: str | None, *, form: bool) -> str | None:
         return None
     if field == "files" or field.startswith("files["):
         return "attachments" + field.removeprefix("files")
+    if field == "idempotency_key":
+        return "Idempotency-Key"
     if form and field not in ("procedure", "center", "channel"):
         return f"form.{field}"
     return field

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from django.test import Client, TestCase, override_settings
 
 from motcua.catalog.loader import load_catalog
+from motcua.catalog.models import Procedure
 from motcua.core import clock
 from motcua.core.models import AuditEntry
 from motcua.dossiers.models import Dossier, DossierEvent, DossierFile
@@ -82,8 +83,11 @@ class ApiWorld(TestCase):
 
     @classmethod
     def setUpTestData(cls) -> None:
-        load_units()
-        load_catalog()
+        # The suite's conftest loads both once per test database; a run without it loads here.
+        if not Agency.objects.filter(slug=f"ttpvhcc-{PLEIKU}").exists():
+            load_units()
+        if not Procedure.objects.filter(code="2.000635").exists():
+            load_catalog()
         center = Agency.objects.get(slug=f"ttpvhcc-{PLEIKU}")
         committee = Agency.objects.get(slug=f"ubnd-{PLEIKU}")
         other_center = Agency.objects.get(slug=f"ttpvhcc-{QUY_NHON}")
