@@ -145,10 +145,12 @@ def _register(
         cleaned = validate_form_data(procedure.form_schema, form_data)
     except InvalidInputs as error:
         errors.extend(error.errors)
+    checked: list[CheckedUpload] = []
     try:
         checked = _check_uploads(uploads, procedure)
     except InvalidInputs as error:
         errors.extend(error.errors)
+    errors.extend(_missing_required_components(procedure, uploads))
     if errors:
         raise InvalidInputs(errors)
     competent = routing.competent_agency_for(procedure, center, cleaned)
@@ -209,6 +211,20 @@ def _check_uploads(uploads: Sequence[Upload], procedure: Any) -> list[CheckedUpl
     if errors:
         raise InvalidInputs(errors)
     return checked
+
+
+def _missing_required_components(procedure: Any, uploads: Sequence[Upload]) -> list[InvalidInput]:
+    given = {upload.component_key for upload in uploads}
+    return [
+        InvalidInput(
+            _("Thiếu tệp đính kèm bắt buộc “%(name)s”."),
+            field=f"component:{document.key}",
+            code="component_required",
+            name=document.name,
+        )
+        for document in procedure.documents.filter(upload="required")
+        if document.key not in given
+    ]
 
 
 def _store_files(

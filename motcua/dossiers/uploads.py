@@ -43,6 +43,13 @@ def safe_name(name: str) -> str:
     return base[:200] or "tep"
 
 
+def _size_text(size: int) -> str:
+    """1048576 → "1 MB", 524288 → "512 KB": whole units, as a limit is usually set."""
+    if size >= 1024 * 1024 and size % (1024 * 1024) == 0:
+        return f"{size // (1024 * 1024)} MB"
+    return f"{max(1, size // 1024)} KB"
+
+
 def check_upload(upload: Upload, field: str = "files") -> CheckedUpload:
     """Accept PDF, JPEG and PNG recognised by their content, within the size limit."""
     limit = settings.MOTCUA_UPLOAD_MAX_BYTES
@@ -51,11 +58,11 @@ def check_upload(upload: Upload, field: str = "files") -> CheckedUpload:
         raise InvalidInput(_("Tệp “%(name)s” rỗng."), field=field, code="file_empty", name=name)
     if len(upload.content) > limit:
         raise InvalidInput(
-            _("Tệp “%(name)s” vượt quá dung lượng cho phép %(limit)s MB."),
+            _("Tệp “%(name)s” vượt quá dung lượng cho phép %(limit)s."),
             field=field,
             code="file_too_large",
             name=name,
-            limit=limit // (1024 * 1024),
+            limit=_size_text(limit),
         )
     kind = filetype.guess(upload.content)
     if kind is None or kind.mime not in ALLOWED_TYPES:
