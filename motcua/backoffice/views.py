@@ -163,7 +163,10 @@ ACTIONS: dict[str, DeskAction] = {
     "record_cash_payment": DeskAction(forms.ActionForm, services.record_cash_payment, _cash_taken),
     "accept": DeskAction(forms.ActionForm, services.accept, _accepted, "ok"),
     "request_supplement": DeskAction(
-        forms.SupplementRequestForm, services.request_supplement, _supplement_requested
+        forms.SupplementRequestForm,
+        services.request_supplement,
+        _supplement_requested,
+        "secondary",
     ),
     "refuse": DeskAction(
         forms.RefuseForm,
@@ -172,7 +175,10 @@ ACTIONS: dict[str, DeskAction] = {
         "danger",
     ),
     "request_supplement_after_appraisal": DeskAction(
-        forms.SupplementRequestForm, services.request_supplement, _supplement_requested
+        forms.SupplementRequestForm,
+        services.request_supplement,
+        _supplement_requested,
+        "secondary",
     ),
     "start_processing": DeskAction(
         forms.ActionForm,
