@@ -7,6 +7,7 @@ that outbound work joins the same transaction.
 
 from __future__ import annotations
 
+import hmac
 import logging
 import secrets
 import uuid
@@ -21,7 +22,13 @@ from django.utils.translation import gettext_lazy as _
 from motcua.catalog.eform import validate_form_data
 from motcua.catalog.selectors import get_current_procedure
 from motcua.core import audit, clock
-from motcua.core.errors import InvalidInput, InvalidInputs, InvalidTransition, NotFound
+from motcua.core.errors import (
+    Conflict,
+    InvalidInput,
+    InvalidInputs,
+    InvalidTransition,
+    NotFound,
+)
 from motcua.core.sequences import next_value
 from motcua.dossiers import permissions, routing
 from motcua.dossiers.clock import deadline_for
@@ -65,7 +72,7 @@ def submit_online(
         _check_idempotency_key(idempotency_key)
         existing = Dossier.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
-            return existing
+            return _same_applicant(existing, form_data)
     try:
         return _register(
             procedure_code=procedure_code,
@@ -80,8 +87,20 @@ def submit_online(
         if idempotency_key:
             existing = Dossier.objects.filter(idempotency_key=idempotency_key).first()
             if existing is not None:
-                return existing
+                return _same_applicant(existing, form_data)
         raise
+
+
+def _same_applicant(existing: Dossier, form_data: dict[str, Any]) -> Dossier:
+    """A repeat must come from the same applicant: a reused key never reveals another's dossier."""
+    given = str(form_data.get("requester_id_number", "")).strip().replace(" ", "")
+    if not hmac.compare_digest(given, existing.applicant_id_number):
+        raise Conflict(
+            _("Khóa chống nộp trùng đã được dùng cho một hồ sơ khác."),
+            field="idempotency_key",
+            code="idempotency_key_reused",
+        )
+    return existing
 
 
 def _check_idempotency_key(key: str) -> None:
