@@ -35,9 +35,10 @@ from motcua.payments.models import Invoice, InvoiceLine, InvoiceStatus
 # dossier announced (with an apology) at least one day before the due date.
 DUE_SOON = timedelta(days=1)
 
-# The receiving unit hands the result over on the appointment day; a dossier is overdue only
-# while processing has not ended by its due time (the national on-time rule, DOMAIN.md §2.8).
-RECEPTION_CLOCK_STATES = frozenset(OPEN_FOR_PROCESSING | {State.APPROVED})
+# Dossiers with an appointment the receiving unit keeps: still in processing, or approved and
+# waiting to be handed over. "Overdue" counts only the unfinished ones: the national on-time rule
+# compares the end of processing with the due time (DOMAIN.md §2.8).
+APPOINTMENT_STATES = frozenset(OPEN_FOR_PROCESSING | {State.APPROVED})
 WORKLIST_RELATED = ("procedure", "receiving_agency", "competent_agency", "assignee")
 
 
@@ -142,7 +143,7 @@ def _overdue(today: Today) -> Q:
 
 def _receiver_tabs(user: User, agency: Agency, today: Today) -> list[Tab]:
     unit = Q(receiving_agency=agency)
-    appointments = unit & Q(state__in=RECEPTION_CLOCK_STATES)
+    appointments = unit & Q(state__in=APPOINTMENT_STATES)
     unfinished = unit & Q(state__in=OPEN_FOR_PROCESSING)
 
     def tab(key: str, label: Promise, condition: Q, ordering: tuple[Any, ...] = BY_DUE) -> Tab:
@@ -293,7 +294,7 @@ def list_tab(user: User, tab: Tab) -> QuerySet[Dossier]:
 # --- the desk -----------------------------------------------------------------------------------
 
 
-def get_visible_dossier(user: User, dossier_id: int) -> Dossier:
+def get_visible_dossier(user: Any, dossier_id: int) -> Dossier:
     """The dossier with what its desk header shows; 404 when missing or outside the user's
     units (a forbidden dossier answers like a missing one)."""
     queryset = permissions.visible_to(user).select_related(
@@ -309,7 +310,7 @@ def get_visible_dossier(user: User, dossier_id: int) -> Dossier:
     return dossier
 
 
-def get_visible_file(user: User, dossier_id: int, file_id: int) -> DossierFile:
+def get_visible_file(user: Any, dossier_id: int, file_id: int) -> DossierFile:
     dossier = get_visible_dossier(user, dossier_id)
     record = DossierFile.objects.filter(dossier=dossier, pk=file_id).first()
     if record is None:
@@ -405,6 +406,11 @@ def _timeline_entry(event: DossierEvent) -> TimelineEntry:
     return TimelineEntry(event, ACTION_LABELS.get(event.action, event.action), actor, state)
 
 
+def invoice_of(dossier: Dossier) -> Invoice | None:
+    """The dossier's fee invoice as it stands now (after a payment, not the cached one)."""
+    return Invoice.objects.filter(dossier=dossier).first()
+
+
 def is_boundaryless(dossier: Dossier) -> bool:
     """Received in one commune, decided in another (tiếp nhận không phụ thuộc địa giới)."""
     return dossier.receiving_agency.ward_id != dossier.competent_agency.ward_id
@@ -431,7 +437,7 @@ def specialists_of(agency: Agency) -> list[User]:
     return list(users)
 
 
-def receiving_center_of(user: User) -> Agency | None:
+def receiving_center_of(user: Any) -> Agency | None:
     """The service center where ``user`` receives dossiers, if they are a receiver."""
     for membership in permissions.memberships_of(user):
         if membership.role == Role.RECEIVER and membership.agency.is_service_center:

@@ -33,17 +33,17 @@ from motcua.core.web import add_error_to_form, flash_error
 from motcua.dossiers import permissions, services
 from motcua.dossiers.models import Dossier
 from motcua.dossiers.states import ACTION_LABELS, Channel, State
-from motcua.payments.models import Invoice
+from motcua.org.models import Agency
 
 logger = logging.getLogger(__name__)
 PAGE_SIZE = 25
 
 
-def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> Any:
+def _page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
     """Render a back-office page with what the navigation needs."""
     user: Any = request.user
     context.setdefault("can_register", selectors.receiving_center_of(user) is not None)
-    return render(request, f"backoffice/{template}", context, status=status)
+    return render(request, f"backoffice/{template}", context)
 
 
 def _when(moment: datetime | None) -> str:
@@ -112,7 +112,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
 
 def _accepted(dossier: Dossier) -> str:
     if dossier.state == State.AWAITING_PAYMENT:
-        invoice = Invoice.objects.filter(dossier=dossier).first()
+        invoice = selectors.invoice_of(dossier)
         return _(
             "Đã tiếp nhận hồ sơ %(code)s; hồ sơ chờ nộp phí, lệ phí %(amount)s trước khi "
             "tính thời hạn giải quyết."
@@ -124,7 +124,7 @@ def _accepted(dossier: Dossier) -> str:
 
 
 def _cash_taken(dossier: Dossier) -> str:
-    invoice = Invoice.objects.filter(dossier=dossier).first()
+    invoice = selectors.invoice_of(dossier)
     text = _("Đã thu %(amount)s phí, lệ phí của hồ sơ %(code)s, biên lai số %(receipt)s.") % {
         "amount": vnd(invoice.amount if invoice else 0),
         "code": dossier.code,
@@ -278,7 +278,7 @@ def _render_desk(
 @login_required
 def desk(request: HttpRequest, pk: int) -> HttpResponse:
     """Everything about one dossier, and the actions the officer may take on it now."""
-    dossier = selectors.get_visible_dossier(request.user, pk)  # type: ignore[arg-type]
+    dossier = selectors.get_visible_dossier(request.user, pk)
     return _render_desk(request, dossier)
 
 
@@ -325,7 +325,7 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @login_required
 def dossier_file(request: HttpRequest, pk: int, file_id: int) -> FileResponse:
     """A file of a visible dossier, shown in the browser or (``?tai=1``) downloaded."""
-    record = selectors.get_visible_file(request.user, pk, file_id)  # type: ignore[arg-type]
+    record = selectors.get_visible_file(request.user, pk, file_id)
     try:
         handle = record.file.open("rb")
     except FileNotFoundError as error:
@@ -342,16 +342,18 @@ def dossier_file(request: HttpRequest, pk: int, file_id: int) -> FileResponse:
 # --- counter registration ------------------------------------------------------------------------
 
 
-def _require_receiver(request: HttpRequest) -> None:
-    if selectors.receiving_center_of(request.user) is None:  # type: ignore[arg-type]
+def _center_or_404(request: HttpRequest) -> Agency:
+    """The receiver's service center; anyone else meets a missing page."""
+    center = selectors.receiving_center_of(request.user)
+    if center is None:
         raise Http404
+    return center
 
 
 @login_required
 def register_index(request: HttpRequest) -> HttpResponse:
     """The procedures a receiver can register at the counter."""
-    _require_receiver(request)
-    center = selectors.receiving_center_of(request.user)  # type: ignore[arg-type]
+    center = _center_or_404(request)
     context = {"procedures": list_current_procedures(), "center": center}
     return _page(request, "register_index.html", context)
 
@@ -370,7 +372,7 @@ def _point_at_file_fields(error: MotcuaError, origins: list[str]) -> None:
 @login_required
 def register(request: HttpRequest, code: str) -> HttpResponse:
     """A dossier brought to the counter: the procedure's e-form, registered and accepted at once."""
-    _require_receiver(request)
+    center = _center_or_404(request)
     try:
         procedure = get_current_procedure(code)
     except NotFound as error:
@@ -394,6 +396,5 @@ def register(request: HttpRequest, code: str) -> HttpResponse:
         else:
             messages.success(request, _accepted(dossier))
             return redirect("backoffice:desk", pk=dossier.pk)
-    center = selectors.receiving_center_of(request.user)  # type: ignore[arg-type]
     context = {"procedure": procedure, "form": form, "center": center}
     return _page(request, "register.html", context)
