@@ -54,6 +54,15 @@ def civil_status_due(received: datetime) -> datetime:
 
 FRIDAY = date(2026, 2, 13)  # the last working day before the Tết break of 2026
 
+# Tests that check the stored documents render real PDFs; the others store a stub (faster).
+REAL_PDFS = {"test_online_dossier_through_every_step", "test_cash_payment_at_the_counter"}
+
+
+@pytest.fixture(autouse=True)
+def _documents(request: pytest.FixtureRequest) -> None:
+    if request.function.__name__ not in REAL_PDFS:
+        request.getfixturevalue("stub_pdfs")
+
 
 def user_label(user: Any) -> str:
     return f"user:{user.pk}"
