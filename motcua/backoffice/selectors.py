@@ -29,7 +29,7 @@ from motcua.dossiers.models import (
 )
 from motcua.dossiers.states import ACTION_LABELS, OPEN_FOR_PROCESSING, State
 from motcua.org.models import Agency, Membership, Role, User
-from motcua.payments.models import Invoice, InvoiceLine, InvoiceStatus
+from motcua.payments.models import Invoice, InvoiceLine
 
 # A dossier is "due soon" within a day of its due time: Decree 61/2018 Art. 19(9) wants a late
 # dossier announced (with an apology) at least one day before the due date.
@@ -414,18 +414,6 @@ def invoice_of(dossier: Dossier) -> Invoice | None:
 def is_boundaryless(dossier: Dossier) -> bool:
     """Received in one commune, decided in another (tiếp nhận không phụ thuộc địa giới)."""
     return dossier.receiving_agency.ward_id != dossier.competent_agency.ward_id
-
-
-def may_collect_cash(user: User, dossier: Dossier) -> bool:
-    """A receiver of the receiving unit may take the fee at the counter while it is unpaid."""
-    invoice = getattr(dossier, "invoice", None)
-    open_dossier = dossier.state not in (State.REFUSED, State.WITHDRAWN, State.STOPPED)
-    return (
-        invoice is not None
-        and invoice.status == InvoiceStatus.UNPAID
-        and open_dossier
-        and permissions.has_role(user, dossier, Role.RECEIVER, "receiving")
-    )
 
 
 def specialists_of(agency: Agency) -> list[User]:

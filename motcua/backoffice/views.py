@@ -236,8 +236,6 @@ class ActionPanel:
 
 def _panels(user: Any, dossier: Dossier, bound: forms.ActionForm | None) -> list[ActionPanel]:
     names = permissions.allowed_actions(user, dossier)
-    if selectors.may_collect_cash(user, dossier):
-        names.insert(0, "record_cash_payment")
     panels = []
     for name in names:
         spec = ACTIONS.get(name)

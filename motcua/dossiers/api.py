@@ -32,12 +32,10 @@ from motcua.core import clock
 from motcua.core.errors import InvalidInput, InvalidInputs, MotcuaError, NotFound
 from motcua.dossiers import routing, services
 from motcua.dossiers.models import Dossier, DossierEvent, DossierFile
-from motcua.dossiers.permissions import allowed_actions, has_role, visible_to
-from motcua.dossiers.states import ACTION_LABELS, OPEN_FOR_PROCESSING, TERMINAL, State
+from motcua.dossiers.permissions import allowed_actions, visible_to
+from motcua.dossiers.states import ACTION_LABELS, OPEN_FOR_PROCESSING, State
 from motcua.dossiers.uploads import Upload
 from motcua.org.api import NotAuthenticated, officer_auth, officer_of
-from motcua.org.models import Role
-from motcua.payments.models import InvoiceStatus
 
 router = Router(tags=["Hồ sơ"])
 
@@ -642,26 +640,11 @@ class OfficerDossierOut(ApplicantDossierOut):
 
     @staticmethod
     def resolve_allowed_actions(obj: Dossier, context: dict[str, Any]) -> list[str]:
-        return _officer_actions(context["request"].auth, obj)
+        return allowed_actions(context["request"].auth, obj)
 
     @staticmethod
     def resolve_events(obj: Dossier) -> list[DossierEvent]:
         return list(obj.events.all())
-
-
-def _officer_actions(user: Any, dossier: Dossier) -> list[str]:
-    actions = allowed_actions(user, dossier)
-    invoice = getattr(dossier, "invoice", None)
-    # Cash at the counter is not a transition: the receiving unit takes an unpaid fee while the
-    # dossier is still open.
-    if (
-        invoice is not None
-        and invoice.status == InvoiceStatus.UNPAID
-        and dossier.state not in TERMINAL
-        and has_role(user, dossier, Role.RECEIVER, "receiving")
-    ):
-        actions.append("record_cash_payment")
-    return actions
 
 
 def _officer_dossier(user: Any, dossier_id: int) -> Dossier:

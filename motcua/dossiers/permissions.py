@@ -52,14 +52,33 @@ def check_officer_may(user: Any, dossier: Dossier, transition: Transition) -> No
         raise Forbidden(code="wrong_role")
 
 
+def may_collect_cash(user: Any, dossier: Dossier) -> bool:
+    """A receiver of the receiving unit takes an unpaid fee at the counter while the dossier is
+    open. Not a transition: the dossier's state does not change."""
+    from motcua.dossiers.states import TERMINAL
+    from motcua.payments.models import InvoiceStatus
+
+    invoice = getattr(dossier, "invoice", None)
+    return (
+        invoice is not None
+        and invoice.status == InvoiceStatus.UNPAID
+        and dossier.state not in TERMINAL
+        and has_role(user, dossier, Role.RECEIVER, "receiving")
+    )
+
+
 def allowed_actions(user: Any, dossier: Dossier) -> list[str]:
-    """Officer actions that ``user`` may take on ``dossier`` now (buttons on the desk)."""
+    """Officer actions that ``user`` may take on ``dossier`` now (buttons on the desk), the
+    counter cash payment last when it applies."""
     from motcua.dossiers.states import TRANSITIONS
 
-    return [
+    actions = [
         t.action
         for t in TRANSITIONS.values()
         if t.role is not None
         and dossier.state in t.sources
         and has_role(user, dossier, t.role, t.unit)
     ]
+    if may_collect_cash(user, dossier):
+        actions.append("record_cash_payment")
+    return actions

@@ -118,10 +118,10 @@ class TestWhichActionsAreOffered:
         dossier = office.submit()
 
         assert offered(office.client_for(office.receiver), dossier) == [
-            "record_cash_payment",
             "accept",
             "refuse",
             "request_supplement",
+            "record_cash_payment",
         ]
         assert offered(office.client_for(office.specialist), dossier) == []
         assert offered(office.client_for(office.leader), dossier) == []

@@ -131,12 +131,16 @@ def test_visible_to_narrows_a_given_queryset(world: World) -> None:
         (
             "submitted",
             {
-                "receiver": ["accept", "refuse", "request_supplement"],
+                # The fee is unpaid: the receiver may also take it in cash at the counter.
+                "receiver": ["accept", "refuse", "request_supplement", "record_cash_payment"],
                 "specialist": [],
                 "leader": [],
             },
         ),
-        ("awaiting_payment", {"receiver": [], "specialist": [], "leader": []}),
+        (
+            "awaiting_payment",
+            {"receiver": ["record_cash_payment"], "specialist": [], "leader": []},
+        ),
         (
             "accepted",
             {"receiver": [], "specialist": ["start_processing"], "leader": ["assign"]},
