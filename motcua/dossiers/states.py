@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from motcua.org.models import Role
 
@@ -97,12 +98,14 @@ TRANSITIONS: dict[str, Transition] = {
     )
 }
 
+# Where the same Vietnamese words also name a state or a date label, the "action" context lets
+# the English catalog use a verb on buttons ("Refuse the dossier" beside the state "Refused").
 ACTION_LABELS = {
     "submit": _("Nộp hồ sơ"),
     "register_at_counter": _("Tiếp nhận trực tiếp"),
     "accept": _("Tiếp nhận hồ sơ"),
-    "refuse": _("Từ chối tiếp nhận"),
-    "request_supplement": _("Yêu cầu bổ sung hồ sơ"),
+    "refuse": pgettext_lazy("action", "Từ chối tiếp nhận"),
+    "request_supplement": pgettext_lazy("action", "Yêu cầu bổ sung hồ sơ"),
     "request_supplement_after_appraisal": _("Yêu cầu bổ sung sau thẩm định"),
     "supplement": _("Bổ sung hồ sơ"),
     "settle_payment": _("Đã nộp phí"),
@@ -111,8 +114,8 @@ ACTION_LABELS = {
     "submit_for_approval": _("Trình phê duyệt"),
     "send_back": _("Trả lại để xử lý lại"),
     "approve": _("Phê duyệt kết quả"),
-    "stop": _("Dừng xử lý"),
-    "return_result": _("Trả kết quả"),
+    "stop": pgettext_lazy("action", "Dừng xử lý"),
+    "return_result": pgettext_lazy("action", "Trả kết quả"),
     "withdraw": _("Rút hồ sơ"),
     "record_cash_payment": _("Thu phí tại quầy"),
 }
