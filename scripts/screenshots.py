@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MOTCUA = ROOT / ".venv" / "bin" / "motcua"
 HOST = "127.0.0.1"
 PROCEDURE = "2.000635"
-CENTER_NAME_PART = "Pleiku"
+CENTER_NAME_PART = "Phường Pleiku"
 
 CITIZENS = [
     {
@@ -186,7 +186,7 @@ def shoot(page: Page, path: Path, height: int = 900) -> None:
         page.screenshot(path=path, clip={"x": 0, "y": 0, "width": 1280, "height": height})
     else:
         page.screenshot(path=path, full_page=True)
-    print(f"{path.relative_to(ROOT)}: {path.stat().st_size // 1024} KB")  # noqa: T201
+    print(f"{path}: {path.stat().st_size // 1024} KB")  # noqa: T201
 
 
 def log_in(browser: Browser, base: str, username: str, password: str) -> Page:
