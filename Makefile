@@ -39,10 +39,12 @@ test-postgres: $(STAMP)
 	  MOTCUA_DATA_DIR=$$(mktemp -d) DATABASE_URL=$$url $(BIN)/pytest -n 2 -q; \
 	  status=$$?; scripts/pg-throwaway.sh stop; exit $$status
 
-## system-deps: Debian packages the tests use (Chromium for browser tests, poppler for PDFs)
+## system-deps: Debian packages the tests use (Chromium with its Vietnamese locale for browser
+## tests, poppler for PDFs, PostgreSQL for the second run, gettext for translations)
 system-deps:
 	@missing=""; \
 	  command -v chromium >/dev/null || missing="$$missing chromium"; \
+	  dpkg -s chromium-l10n >/dev/null 2>&1 || missing="$$missing chromium-l10n"; \
 	  command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
 	  command -v msgfmt >/dev/null || missing="$$missing gettext"; \
 	  ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || missing="$$missing postgresql"; \
