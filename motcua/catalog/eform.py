@@ -22,7 +22,7 @@ from motcua.org.idnumbers import validate_id_number
 
 _PHONE = re.compile(r"^(0|\+84)[0-9]{9,10}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-FIELD_TYPES = {"text", "id_number", "date", "phone", "email", "choice", "integer"}
+FIELD_TYPES = {"text", "id_number", "date", "phone", "email", "choice", "integer", "ward"}
 
 
 def label_of(spec: dict[str, Any]) -> str:
@@ -148,7 +148,22 @@ def _clean_id_number(spec: dict[str, Any], text: str, cleaned: dict[str, Any]) -
     return validate_id_number(text, field=spec["name"], birth_date=birth_date)
 
 
+def _clean_ward(spec: dict[str, Any], text: str, cleaned: dict[str, Any]) -> int:
+    """A commune or ward of the installation's province, by its code."""
+    from django.conf import settings
+
+    from motcua.org.models import Ward
+
+    code = int(text) if text.isdigit() else -1
+    if not Ward.objects.filter(code=code, province_id=settings.MOTCUA_PROVINCE_CODE).exists():
+        raise _invalid(
+            spec, _("“%(label)s” phải là một xã, phường của tỉnh (theo mã đơn vị)."), "ward"
+        )
+    return code
+
+
 _CLEANERS = {
+    "ward": _clean_ward,
     "text": _clean_text,
     "date": _clean_date,
     "integer": _clean_integer,

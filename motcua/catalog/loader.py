@@ -19,7 +19,14 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from motcua.catalog.eform import FIELD_TYPES
-from motcua.catalog.models import DeadlineKind, FeeItem, Procedure, ProcedureStep, RequiredDocument
+from motcua.catalog.models import (
+    STEP_UNITS,
+    DeadlineKind,
+    FeeItem,
+    Procedure,
+    ProcedureStep,
+    RequiredDocument,
+)
 from motcua.core.errors import InvalidInput
 from motcua.org.models import AgencyKind, Role
 
@@ -50,7 +57,7 @@ def validate_procedure_data(data: dict[str, Any], source: str) -> None:
     _validate_budgets(data, source)
     roles = set(Role.values)
     for step in data["steps"]:
-        if step.get("role") not in roles or step.get("unit") not in {"receiving", "competent"}:
+        if step.get("role") not in roles or step.get("unit") not in STEP_UNITS:
             raise _fail(
                 source,
                 _("bước “%(step)s” có vai trò hoặc đơn vị không hợp lệ."),
@@ -58,6 +65,7 @@ def validate_procedure_data(data: dict[str, Any], source: str) -> None:
             )
     if data.get("competent_kind") not in AgencyKind.values:
         raise _fail(source, _("cơ quan có thẩm quyền không hợp lệ."))
+    _validate_routing(data, source)
     for spec in data["form"]:
         if spec.get("type") not in FIELD_TYPES:
             raise _fail(source, _("trường “%(name)s” có kiểu không hỗ trợ."), name=spec.get("name"))
@@ -81,7 +89,8 @@ def _validate_budgets(data: dict[str, Any], source: str) -> None:
                 _("bước “%(step)s”: thời gian phải là số ngày, tối đa 3 chữ số thập phân."),
                 step=step.get("key"),
             )
-        budgets.append(budget)
+        if step.get("counted", True):
+            budgets.append(budget)
     total = sum(budgets, Decimal(0))
     if total != statutory:
         raise _fail(
@@ -92,6 +101,22 @@ def _validate_budgets(data: dict[str, Any], source: str) -> None:
         )
     if data["deadline"]["kind"] not in DeadlineKind.values:
         raise _fail(source, _("loại thời hạn không hợp lệ."))
+
+
+def _validate_routing(data: dict[str, Any], source: str) -> None:
+    """Parcel routing needs a form field of type "ward" naming the parcel's commune."""
+    routing = data.get("routing", "receiving")
+    if routing not in ("receiving", "parcel"):
+        raise _fail(source, _("cách xác định cơ quan giải quyết không hợp lệ."))
+    if routing == "parcel":
+        field = data.get("parcel_field", "")
+        types = {spec.get("name"): spec.get("type") for spec in data["form"]}
+        if types.get(field) != "ward":
+            raise _fail(
+                source,
+                _("trường vị trí thửa đất “%(field)s” phải có kiểu “ward”."),
+                field=field,
+            )
 
 
 def _days(value: Any) -> Decimal | None:
@@ -150,6 +175,11 @@ def _procedure_fields(data: dict[str, Any], source: str) -> dict[str, Any]:
         "online_level": data.get("online_level", "full"),
         "legal_basis": data.get("legal_basis", ""),
         "form_schema": data["form"],
+        "routing": data.get("routing", "receiving"),
+        "parcel_field": data.get("parcel_field", ""),
+        "supplement_window_days": int(data.get("supplement_window_days", 3)),
+        "paper_file": bool(data.get("paper_file", False)),
+        "result_kind": data.get("result_kind", "civil_status_copy"),
         "source_file": source,
     }
 
@@ -168,6 +198,8 @@ def _replace_children(procedure: Procedure, data: dict[str, Any]) -> None:
             role=s["role"],
             unit=s["unit"],
             budget_days=Decimal(str(s["budget_days"])),
+            counted=bool(s.get("counted", True)),
+            appointment=s.get("appointment"),
         )
         for i, s in enumerate(data["steps"], start=1)
     )

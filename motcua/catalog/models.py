@@ -8,6 +8,8 @@ from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+STEP_UNITS = ("receiving", "competent", "tax")
+
 
 class DeadlineKind(models.TextChoices):
     WORKING_DAYS = "working_days", _("Ngày làm việc")
@@ -31,6 +33,22 @@ class Procedure(models.Model):
     deadline_kind = models.CharField(max_length=20, choices=DeadlineKind.choices)
     statutory_days = models.DecimalField(max_digits=5, decimal_places=1)
     online_level = models.CharField(max_length=20, default="full")
+    routing = models.CharField(
+        max_length=20,
+        choices=[
+            ("receiving", _("Theo nơi tiếp nhận")),
+            ("parcel", _("Theo vị trí thửa đất")),
+        ],
+        default="receiving",
+    )
+    parcel_field = models.CharField(max_length=40, blank=True, default="")
+    # Decree 61/2018 Art. 19(4): a dossier found incomplete after appraisal is sent back within
+    # 3 working days of its receipt by the competent unit, unless sector law says otherwise.
+    supplement_window_days = models.PositiveSmallIntegerField(default=3)
+    paper_file = models.BooleanField(
+        default=False, help_text=_("Hồ sơ giấy được chuyển giữa các đơn vị (theo dõi lưu giữ).")
+    )
+    result_kind = models.CharField(max_length=30, default="civil_status_copy")
     legal_basis = models.TextField(blank=True, default="")
     form_schema = models.JSONField(default=list)
     source_file = models.CharField(max_length=200, blank=True, default="")
@@ -64,6 +82,10 @@ class ProcedureStep(models.Model):
     unit = models.CharField(max_length=20)
     # Thousandths: sub-step budgets come in eighths of a day (0.125 = one office hour).
     budget_days = models.DecimalField(max_digits=6, decimal_places=3)
+    # False for time governed by another law and not counted (the tax authority's step).
+    counted = models.BooleanField(default=True)
+    # Set on the last step before appointment N when a procedure has several appointments.
+    appointment = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["procedure", "order"]

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from motcua.catalog.models import Procedure
 from motcua.core.errors import InvalidInput
-from motcua.org.models import SERVICE_CENTER_KINDS, Agency, AgencyKind
+from motcua.org.models import SERVICE_CENTER_KINDS, Agency, AgencyKind, Coverage
 
 
 def get_receiving_center(center_id: int | str) -> Agency:
@@ -35,7 +35,12 @@ def competent_agency_for(procedure: Procedure, center: Agency, form_data: dict[s
     from the national electronic civil-status database (Law on Civil Status Arts. 63–64:
     "regardless of residence"), so the committee of the receiving commune decides. A dossier
     received at the provincial center goes to the provincial Department of Justice.
+
+    Parcel-routed procedures (land): the agency of the procedure's kind that covers the
+    parcel's commune in the coverage table, wherever the dossier was received.
     """
+    if procedure.routing == "parcel":
+        return _covering_agency(procedure, form_data)
     if procedure.competent_kind == AgencyKind.COMMUNE_PC:
         if center.kind == AgencyKind.COMMUNE_CENTER and center.parent is not None:
             return center.parent
@@ -52,3 +57,20 @@ def competent_agency_for(procedure: Procedure, center: Agency, form_data: dict[s
         code="no_competent_agency",
         procedure=procedure.code,
     )
+
+
+def _covering_agency(procedure: Procedure, form_data: dict[str, Any]) -> Agency:
+    ward_code = form_data.get(procedure.parcel_field)
+    coverage = (
+        Coverage.objects.filter(kind=procedure.competent_kind, ward_id=ward_code)
+        .select_related("agency")
+        .first()
+    )
+    if coverage is None:
+        raise InvalidInput(
+            _("Chưa có cơ quan nào phụ trách địa bàn của thửa đất cho thủ tục %(procedure)s."),
+            field=procedure.parcel_field,
+            code="no_competent_agency",
+            procedure=procedure.code,
+        )
+    return coverage.agency

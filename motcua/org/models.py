@@ -153,3 +153,21 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.label}"
+
+
+class Coverage(models.Model):
+    """Which agency is competent for a commune, per kind of competence (e.g. the Land
+    Registration Office branch for parcels located there). Loaded from the province's data."""
+
+    kind = models.CharField(max_length=20, choices=AgencyKind.choices)
+    ward = models.ForeignKey(Ward, on_delete=models.CASCADE, related_name="coverage")
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="coverage")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "ward"], name="coverage_one_agency_per_ward")
+        ]
+        verbose_name = _("địa bàn phụ trách")
+
+    def __str__(self) -> str:
+        return f"{self.agency} → {self.ward}"

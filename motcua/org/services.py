@@ -30,6 +30,7 @@ from motcua.org.models import (
     Agency,
     AgencyKind,
     ApiToken,
+    Coverage,
     Membership,
     Province,
     Role,
@@ -78,6 +79,7 @@ def load_units(province_code: int | None = None) -> LoadSummary:
     _upsert_wards(config, province_code)
     _upsert_province_agencies(config, province_code)
     _upsert_commune_agencies(config, province_code)
+    _load_coverage(config, province_code)
     summary = LoadSummary(
         provinces=Province.objects.count(),
         wards=Ward.objects.count(),
@@ -194,6 +196,22 @@ def _upsert_commune_agencies(config: dict[str, Any], province_code: int) -> None
             parent=pc,
             former_province=ward.former_province,
         )
+
+
+def _load_coverage(config: dict[str, Any], province_code: int) -> None:
+    """Replace the province's coverage table with the data file's."""
+    wards = list(Ward.objects.filter(province_id=province_code).only("code", "former_province"))
+    rows: dict[tuple[str, int], Coverage] = {}
+    for kind, rules in config.get("coverage", {}).items():
+        for rule in rules:
+            agency = Agency.objects.get(slug=rule["agency"])
+            chosen = set(rule.get("wards", []))
+            for ward in wards:
+                by_former = rule.get("former_province") == ward.former_province
+                if ward.code in chosen or (by_former and (kind, ward.code) not in rows):
+                    rows[(kind, ward.code)] = Coverage(kind=kind, ward=ward, agency=agency)
+    Coverage.objects.filter(ward__province_id=province_code).delete()
+    Coverage.objects.bulk_create(rows.values())
 
 
 def add_staff(
