@@ -19,7 +19,9 @@ Fixtures (names are stable; other apps' tests use them):
 * ``set_now``: ``set_now(moment)`` makes ``motcua.core.clock.now`` return ``moment``;
 * ``stub_pdfs``: receipt slips and results are stored as a minimal PDF, without rendering;
 * ``media_root`` (autouse): MEDIA_ROOT is a fresh temporary folder for every test;
-* ``fast_password_hashing`` (autouse): MD5 password hashing, so creating staff is instant.
+* ``fast_password_hashing`` (autouse): MD5 password hashing, so creating staff is instant;
+* ``vietnamese`` (autouse): every test starts in Vietnamese, whatever language an earlier
+  request of the same worker left active in the thread.
 
 On SQLite the test database is a file in WAL mode (not the in-memory default), so that tests
 can share it between threads and processes. Transactional tests (``django_db(transaction=
@@ -192,6 +194,14 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def vietnamese() -> Iterator[None]:
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -60,7 +60,7 @@ def competent_agency_for(procedure: Procedure, center: Agency, form_data: dict[s
 
 
 def _covering_agency(procedure: Procedure, form_data: dict[str, Any]) -> Agency:
-    ward_code = form_data.get(procedure.parcel_field)
+    ward_code = int(form_data.get(procedure.parcel_field) or 0)
     coverage = (
         Coverage.objects.filter(kind=procedure.competent_kind, ward_id=ward_code)
         .select_related("agency")
