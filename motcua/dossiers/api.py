@@ -115,7 +115,7 @@ class InvoiceOut(Schema):
 
 class FileOut(Schema):
     id: int
-    kind: str = Field(description="attachment, receipt_slip hoặc result")
+    kind: str = Field(description="attachment, receipt_slip, result, supplement_notice, …")
     component: str
     name: str
     content_type: str

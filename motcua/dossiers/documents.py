@@ -1,7 +1,8 @@
-"""Documents a dossier produces: the receipt slip (Mẫu 01) and the result.
+"""Documents a dossier produces: the one-stop forms (Mẫu 01–06, Circular 01/2018/TT-VPCP),
+transfer slips and the result.
 
-Both are rendered to PDF and stored with the dossier. Signing plugs in through
-``pdf.PdfSigner`` (the electronic-office issue brings the real signer).
+They are rendered to PDF and stored with the dossier (Mẫu 05 and 06 on demand). Signing
+plugs in through ``pdf.PdfSigner`` (the electronic-office issue brings the real signer).
 """
 
 from __future__ import annotations
@@ -10,14 +11,24 @@ from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q
 from django.urls import reverse
 
 from motcua.catalog.eform import choice_label
 from motcua.core import clock
 from motcua.dossiers import pdf
-from motcua.dossiers.models import Dossier, FileKind
-from motcua.dossiers.states import Channel
+from motcua.dossiers.models import (
+    Dossier,
+    FileKind,
+    SubStepKind,
+    SupplementRequest,
+    Transfer,
+    TransferMeans,
+    TransferPurpose,
+)
+from motcua.dossiers.states import Channel, State
 from motcua.org.idnumbers import mask_id_number
+from motcua.org.models import Agency
 from motcua.payments.models import InvoiceStatus
 
 
@@ -117,3 +128,233 @@ def issue_result(dossier: Dossier, *, signer: Any, now: datetime) -> None:
         attach_generated(
             dossier, FileKind.RESULT, f"{dossier.code}-ban-sao-{number}.pdf", content, now
         )
+
+
+def _parent_name(agency: Agency) -> str:
+    return agency.parent.name if agency.parent is not None else ""
+
+
+def issue_supplement_notice(dossier: Dossier, request: SupplementRequest) -> None:
+    """Mẫu 02, issued by the unit that asked: the center at reception, else the competent unit."""
+    from motcua.dossiers.services import attach_generated
+
+    issuer = dossier.receiving_agency if request.stage == "reception" else dossier.competent_agency
+    slip = pdf.SupplementRequestSlip(
+        dossier_code=dossier.code,
+        issuing_agency=issuer.name,
+        parent_agency=_parent_name(issuer),
+        place_name=_place_name(dossier),
+        applicant_name=dossier.applicant_name,
+        applicant_address=dossier.applicant_address,
+        applicant_phone=dossier.applicant_phone,
+        procedure_code=dossier.procedure.code,
+        procedure_name=dossier.procedure.name_vi,
+        requested_at=request.requested_at,
+        items=list(request.items),
+        reason=request.reason,
+        contact_phone="",
+        officer_name=_officer_name(request.requested_by),
+        officer_title="",
+        status_url=status_url(dossier),
+    )
+    attach_generated(
+        dossier,
+        FileKind.SUPPLEMENT_NOTICE,
+        f"{dossier.code}-yeu-cau-bo-sung-{dossier.supplement_count}.pdf",
+        pdf.render_supplement_request_slip(slip),
+        request.requested_at,
+    )
+
+
+def issue_refusal_notice(dossier: Dossier, *, officer: Any, reason: str, at: datetime) -> None:
+    """Mẫu 03 for a dossier refused at reception."""
+    from motcua.dossiers.services import attach_generated
+
+    center = dossier.receiving_agency
+    slip = pdf.RefusalSlip(
+        dossier_code=dossier.code,
+        issuing_agency=center.name,
+        parent_agency=_parent_name(center),
+        place_name=_place_name(dossier),
+        applicant_name=dossier.applicant_name,
+        applicant_address=dossier.applicant_address,
+        applicant_phone=dossier.applicant_phone,
+        procedure_code=dossier.procedure.code,
+        procedure_name=dossier.procedure.name_vi,
+        reasons=[line.strip() for line in reason.splitlines() if line.strip()],
+        refused_at=at,
+        officer_name=_officer_name(officer),
+        officer_title="",
+    )
+    attach_generated(
+        dossier,
+        FileKind.REFUSAL_NOTICE,
+        f"{dossier.code}-tu-choi.pdf",
+        pdf.render_refusal_slip(slip),
+        at,
+    )
+
+
+def issue_apology(dossier: Dossier, *, signer: Any, reason: str) -> None:
+    """Mẫu 04 for a rescheduled dossier."""
+    from motcua.dossiers.services import attach_generated
+
+    assert dossier.rescheduled_at and dossier.original_due_at and dossier.due_at  # noqa: S101
+    assert dossier.accepted_at is not None  # noqa: S101
+    unit = dossier.competent_agency
+    slip = pdf.ApologySlip(
+        dossier_code=dossier.code,
+        issuing_agency=unit.name,
+        parent_agency=_parent_name(unit),
+        place_name=_place_name(dossier),
+        document_number=f"{dossier.code}/XL",
+        applicant_name=dossier.applicant_name,
+        applicant_address=dossier.applicant_address,
+        procedure_code=dossier.procedure.code,
+        procedure_name=dossier.procedure.name_vi,
+        received_at=dossier.accepted_at,
+        original_due_at=dossier.original_due_at,
+        reason=reason,
+        new_due_at=dossier.due_at,
+        issued_at=dossier.rescheduled_at,
+        signer_capacity="",
+        signer_title="",
+        signer_name=_officer_name(signer),
+        status_url=status_url(dossier),
+    )
+    attach_generated(
+        dossier,
+        FileKind.APOLOGY,
+        f"{dossier.code}-xin-loi-hen-lai.pdf",
+        pdf.render_apology_slip(slip),
+        dossier.rescheduled_at,
+    )
+
+
+def issue_transfer_slip(transfer: Transfer) -> None:
+    """The slip that travels with a hand-over of the paper file or of the result."""
+    from motcua.dossiers.services import attach_generated
+
+    dossier = transfer.dossier
+    documents = [(item, "") for item in transfer.items] or [
+        (d.name_vi, d.quantity or "") for d in dossier.procedure.documents.all()
+    ]
+    slip = pdf.TransferSlip(
+        slip_number=transfer.slip_number,
+        dossier_code=dossier.code,
+        parent_agency=_parent_name(transfer.from_agency),
+        from_unit=transfer.from_agency.name,
+        from_officer=_officer_name(transfer.sent_by),
+        to_unit=transfer.to_agency.name,
+        to_officer="",
+        place_name=_place_name(dossier),
+        applicant_name=dossier.applicant_name,
+        procedure_code=dossier.procedure.code,
+        procedure_name=dossier.procedure.name_vi,
+        means=pdf.TransferMeans(transfer.means),
+        sent_at=transfer.sent_at,
+        task=str(TransferPurpose(transfer.purpose).label),
+        due_at=dossier.due_at if transfer.purpose == TransferPurpose.FILE else None,
+        documents=documents,
+    )
+    attach_generated(
+        dossier,
+        FileKind.TRANSFER_SLIP,
+        f"{transfer.slip_number}.pdf",
+        pdf.render_transfer_slip(slip),
+        transfer.sent_at,
+    )
+
+
+def control_sheet(dossier: Dossier) -> bytes:
+    """Mẫu 05 as it stands now: every hand-over and step with its time and outcome."""
+    assert dossier.accepted_at is not None and dossier.due_at is not None  # noqa: S101
+    steps = [
+        pdf.ControlSheetStep(
+            from_unit=t.from_agency.name,
+            from_person=_officer_name(t.sent_by),
+            to_unit=t.to_agency.name,
+            to_person=_officer_name(t.received_by) if t.received_by else "",
+            handed_over_at=t.sent_at,
+            due_by=dossier.due_at if t.purpose == TransferPurpose.FILE else None,
+            done_at=t.received_at,
+            note=str(TransferMeans(t.means).label),
+        )
+        for t in dossier.transfers.select_related(
+            "from_agency", "to_agency", "sent_by", "received_by"
+        )
+    ]
+    steps += [
+        pdf.ControlSheetStep(
+            from_unit=dossier.competent_agency.name,
+            from_person=_officer_name(s.requested_by),
+            to_unit=s.agency.name,
+            to_person=_officer_name(s.answered_by) if s.answered_by else "",
+            handed_over_at=s.requested_at,
+            due_by=s.due_at,
+            done_at=s.answered_at,
+            note=str(SubStepKind(s.kind).label),
+        )
+        for s in dossier.substeps.select_related("agency", "requested_by", "answered_by")
+    ]
+    steps.sort(key=lambda step: step.handed_over_at)
+    center = dossier.receiving_agency
+    sheet = pdf.ControlSheet(
+        dossier_code=dossier.code,
+        issuing_agency=center.name,
+        parent_agency=_parent_name(center),
+        place_name=_place_name(dossier),
+        applicant_name=dossier.applicant_name,
+        applicant_phone=dossier.applicant_phone,
+        applicant_address=dossier.applicant_address,
+        procedure_code=dossier.procedure.code,
+        procedure_name=dossier.procedure.name_vi,
+        competent_agency=dossier.competent_agency.name,
+        coordinating_agencies=sorted({s.agency.name for s in dossier.substeps.all()}),
+        received_at=dossier.accepted_at,
+        due_at=dossier.due_at,
+        steps=steps,
+        printed_at=clock.now(),
+    )
+    return pdf.render_control_sheet(sheet)
+
+
+def dossier_register(agency: Agency, start: date, end: date) -> bytes:
+    """Mẫu 06: the dossiers a unit received (or decides) in a period, in receipt order."""
+    dossiers = (
+        Dossier.objects.filter(accepted_at__isnull=False)
+        .filter(Q(receiving_agency=agency) | Q(competent_agency=agency))
+        .filter(accepted_at__date__gte=start, accepted_at__date__lte=end)
+        .select_related("procedure")
+        .prefetch_related("transfers")
+        .order_by("accepted_at", "pk")
+    )
+    entries = [_register_entry(dossier) for dossier in dossiers]
+    register = pdf.DossierRegister(
+        unit_name=agency.name,
+        parent_agency=_parent_name(agency),
+        place_name=agency.ward.name if agency.ward else "Gia Lai",
+        period_start=start,
+        period_end=end,
+        entries=entries,
+        printed_at=clock.now(),
+    )
+    return pdf.render_dossier_register(register)
+
+
+def _register_entry(dossier: Dossier) -> pdf.RegisterEntry:
+    transfers = list(dossier.transfers.all())
+    sent = next((t.received_at for t in transfers if t.purpose == TransferPurpose.FILE), None)
+    back = next((t.received_at for t in transfers if t.purpose == TransferPurpose.RESULT), None)
+    assert dossier.accepted_at is not None  # noqa: S101 (filtered)
+    return pdf.RegisterEntry(
+        dossier_code=dossier.code,
+        procedure_name=dossier.procedure.name_vi,
+        applicant_name=dossier.applicant_name,
+        received_at=dossier.accepted_at,
+        due_at=dossier.due_at,
+        transferred_at=sent or dossier.competent_received_at,
+        result_at=back or dossier.finished_at,
+        returned_at=dossier.returned_at,
+        note=str(State(dossier.state).label),
+    )

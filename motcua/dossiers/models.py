@@ -46,6 +46,20 @@ class Dossier(models.Model):
     returned_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     supplement_count = models.PositiveSmallIntegerField(default=0)
+    # Land dossiers with financial obligations have two appointments (DOMAIN.md §2.8): the
+    # first is when the tax-information slip goes to the tax authority.
+    first_appointment_at = models.DateTimeField(null=True, blank=True)
+    # When the competent unit got the dossier: the 3-working-day supplement window runs from it.
+    competent_received_at = models.DateTimeField(null=True, blank=True)
+    # Who holds the paper file now (paper-file procedures); null while nobody has it yet.
+    holder = models.ForeignKey(
+        Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="held_dossiers"
+    )
+    # One rescheduling with an apology (Mẫu 04) is allowed (Decree 61/2018 Art. 19).
+    original_due_at = models.DateTimeField(null=True, blank=True)
+    rescheduled_at = models.DateTimeField(null=True, blank=True)
+    due_soon_notified_at = models.DateTimeField(null=True, blank=True)
+    overdue_notified_at = models.DateTimeField(null=True, blank=True)
     processing_note = models.TextField(blank=True, default="")
     decision_note = models.TextField(blank=True, default="")
 
@@ -98,6 +112,10 @@ class FileKind(models.TextChoices):
     ATTACHMENT = "attachment", _("Thành phần hồ sơ")
     RECEIPT_SLIP = "receipt_slip", _("Giấy tiếp nhận hồ sơ và hẹn trả kết quả")
     RESULT = "result", _("Kết quả giải quyết")
+    SUPPLEMENT_NOTICE = "supplement_notice", _("Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ")
+    REFUSAL_NOTICE = "refusal_notice", _("Phiếu từ chối tiếp nhận giải quyết hồ sơ")
+    APOLOGY = "apology", _("Phiếu xin lỗi và hẹn lại ngày trả kết quả")
+    TRANSFER_SLIP = "transfer_slip", _("Phiếu chuyển hồ sơ")
 
 
 class DossierFile(models.Model):
@@ -140,3 +158,94 @@ class SupplementRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dossier_id} {self.stage}"
+
+
+class TransferMeans(models.TextChoices):
+    ELECTRONIC = "electronic", _("Điện tử")
+    IN_PERSON = "in_person", _("Giao trực tiếp")
+    POSTAL = "postal", _("Bưu chính công ích")
+    COURIER = "courier", _("Chuyển phát")
+
+
+class TransferPurpose(models.TextChoices):
+    FILE = "file", _("Chuyển hồ sơ đến cơ quan giải quyết")
+    RESULT = "result", _("Chuyển kết quả về nơi tiếp nhận")
+
+
+class Transfer(models.Model):
+    """One hand-over of the paper file or of the result between units (phiếu chuyển)."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="transfers")
+    purpose = models.CharField(max_length=10, choices=TransferPurpose.choices)
+    slip_number = models.CharField(max_length=60, unique=True)
+    from_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    to_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    means = models.CharField(max_length=12, choices=TransferMeans.choices)
+    items = models.JSONField(default=list)
+    note = models.TextField(blank=True, default="")
+    sent_at = models.DateTimeField()
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    received_at = models.DateTimeField(null=True, blank=True)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["sent_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.slip_number
+
+
+class SubStepKind(models.TextChoices):
+    TAX = "tax", _("Xác định nghĩa vụ tài chính (cơ quan thuế)")
+    CONSULTATION = "consultation", _("Lấy ý kiến cơ quan liên quan")
+
+
+class SubStep(models.Model):
+    """Work another agency does inside processing (the tax step, a consultation), with its own
+    deadline; the lead (competent) unit sees all of them."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="substeps")
+    kind = models.CharField(max_length=20, choices=SubStepKind.choices)
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="substeps")
+    question = models.TextField()
+    requested_at = models.DateTimeField()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    # None when the time is governed by another law and not counted (the tax authority).
+    due_at = models.DateTimeField(null=True, blank=True)
+    answer = models.TextField(blank=True, default="")
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id} {self.kind}"
+
+
+class Notice(models.Model):
+    """An in-app notice to an officer (due soon, overdue, consultation waiting)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=30)
+    message = models.CharField(max_length=500)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at", "pk"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notice_unread_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind}"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from motcua.core.errors import Forbidden
-from motcua.dossiers.models import Dossier
+from motcua.dossiers.models import Dossier, SubStep
 from motcua.dossiers.states import Transition
 from motcua.org.models import Membership, Role
 
@@ -29,16 +29,25 @@ def is_province_admin(user: Any) -> bool:
 
 
 def visible_to(user: Any, queryset: QuerySet[Dossier] | None = None) -> QuerySet[Dossier]:
-    """Dossiers ``user`` may see: received by or routed to one of their units."""
+    """Dossiers ``user`` may see: received by or routed to one of their units, or on which one
+    of their units is asked for its part (the tax step, a consultation)."""
     queryset = Dossier.objects.all() if queryset is None else queryset
     if is_province_admin(user):
         return queryset
     agency_ids = {m.agency_id for m in memberships_of(user)}
     if not agency_ids:
         return queryset.none()
+    asked = SubStep.objects.filter(dossier_id=OuterRef("pk"), agency_id__in=agency_ids)
     return queryset.filter(
-        Q(receiving_agency_id__in=agency_ids) | Q(competent_agency_id__in=agency_ids)
+        Q(receiving_agency_id__in=agency_ids)
+        | Q(competent_agency_id__in=agency_ids)
+        | Exists(asked)
     )
+
+
+def is_officer_of(user: Any, agency_id: int) -> bool:
+    """``user`` holds any role in the agency."""
+    return any(m.agency_id == agency_id for m in memberships_of(user))
 
 
 def has_role(user: Any, dossier: Dossier, role: str, unit: str) -> bool:
@@ -78,7 +87,21 @@ def allowed_actions(user: Any, dossier: Dossier) -> list[str]:
         if t.role is not None
         and dossier.state in t.sources
         and has_role(user, dossier, t.role, t.unit)
+        and _applies(t.action, dossier)
     ]
     if may_collect_cash(user, dossier):
         actions.append("record_cash_payment")
     return actions
+
+
+def _applies(action: str, dossier: Dossier) -> bool:
+    """Actions that exist only for some procedures or only once."""
+    from motcua.catalog.models import DeadlineKind
+    from motcua.dossiers.clock import has_two_appointments
+
+    if action == "send_to_tax":
+        return has_two_appointments(dossier.procedure)
+    if action == "reschedule":
+        working_days = dossier.procedure.deadline_kind == DeadlineKind.WORKING_DAYS
+        return working_days and dossier.rescheduled_at is None
+    return True

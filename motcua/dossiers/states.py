@@ -20,6 +20,7 @@ class State(models.TextChoices):
     SUPPLEMENT_REQUESTED = "supplement_requested", _("Yêu cầu bổ sung hồ sơ")
     REFUSED = "refused", _("Từ chối tiếp nhận")
     AWAITING_PAYMENT = "awaiting_payment", _("Chờ nộp phí")
+    AWAITING_OBLIGATIONS = "awaiting_obligations", _("Chờ thực hiện nghĩa vụ tài chính")
     ACCEPTED = "accepted", _("Đã tiếp nhận")
     PROCESSING = "processing", _("Đang xử lý")
     AWAITING_APPROVAL = "awaiting_approval", _("Chờ phê duyệt")
@@ -37,6 +38,7 @@ NATIONAL_STATUS: dict[str, int] = {
     State.AWAITING_APPROVAL: 4,
     State.SUPPLEMENT_REQUESTED: 5,
     State.AWAITING_PAYMENT: 6,
+    State.AWAITING_OBLIGATIONS: 6,
     State.WITHDRAWN: 7,
     State.STOPPED: 8,
     State.APPROVED: 9,
@@ -44,7 +46,9 @@ NATIONAL_STATUS: dict[str, int] = {
 }
 
 TERMINAL = frozenset({State.REFUSED, State.STOPPED, State.WITHDRAWN, State.RETURNED})
-OPEN_FOR_PROCESSING = frozenset({State.ACCEPTED, State.PROCESSING, State.AWAITING_APPROVAL})
+OPEN_FOR_PROCESSING = frozenset(
+    {State.ACCEPTED, State.PROCESSING, State.AWAITING_APPROVAL, State.AWAITING_OBLIGATIONS}
+)
 
 
 class Channel(models.IntegerChoices):
@@ -79,9 +83,22 @@ TRANSITIONS: dict[str, Transition] = {
         _t("start_processing", {State.ACCEPTED}, Role.SPECIALIST, "competent"),
         _t("assign", {State.ACCEPTED, State.PROCESSING}, Role.LEADER, "competent"),
         _t("submit_for_approval", {State.PROCESSING}, Role.SPECIALIST, "competent"),
+        _t("send_to_tax", {State.PROCESSING}, Role.SPECIALIST, "competent"),
+        _t("record_obligations_met", {State.AWAITING_OBLIGATIONS}, Role.SPECIALIST, "competent"),
+        _t(
+            "reschedule",
+            {State.ACCEPTED, State.PROCESSING, State.AWAITING_APPROVAL, State.AWAITING_OBLIGATIONS},
+            Role.LEADER,
+            "competent",
+        ),
         _t("send_back", {State.AWAITING_APPROVAL}, Role.LEADER, "competent"),
         _t("approve", {State.AWAITING_APPROVAL}, Role.LEADER, "competent"),
-        _t("stop", {State.PROCESSING, State.AWAITING_APPROVAL}, Role.LEADER, "competent"),
+        _t(
+            "stop",
+            {State.PROCESSING, State.AWAITING_APPROVAL, State.AWAITING_OBLIGATIONS},
+            Role.LEADER,
+            "competent",
+        ),
         _t("return_result", {State.APPROVED}, Role.RECEIVER, "receiving"),
         _t(
             "withdraw",
@@ -91,6 +108,7 @@ TRANSITIONS: dict[str, Transition] = {
                 State.AWAITING_PAYMENT,
                 State.ACCEPTED,
                 State.PROCESSING,
+                State.AWAITING_OBLIGATIONS,
             },
             None,
             "applicant",
@@ -118,4 +136,11 @@ ACTION_LABELS = {
     "return_result": pgettext_lazy("action", "Trả kết quả"),
     "withdraw": _("Rút hồ sơ"),
     "record_cash_payment": _("Thu phí tại quầy"),
+    "send_to_tax": _("Chuyển thông tin sang cơ quan thuế"),
+    "record_obligations_met": _("Đã hoàn thành nghĩa vụ tài chính"),
+    "reschedule": _("Xin lỗi, hẹn lại ngày trả kết quả"),
+    "send_file": _("Chuyển hồ sơ"),
+    "receive_file": _("Nhận hồ sơ chuyển đến"),
+    "request_consultation": _("Lấy ý kiến cơ quan liên quan"),
+    "answer_consultation": _("Trả lời xin ý kiến"),
 }

@@ -13,6 +13,7 @@ from motcua.core.errors import (
     InvalidTransition,
 )
 from motcua.dossiers.models import Dossier
+from motcua.dossiers.services.custody import result_is_at_receiving_center
 from motcua.dossiers.services.lifecycle import act, require_text
 from motcua.dossiers.states import State
 from motcua.org.models import Membership, Role
@@ -109,6 +110,11 @@ def return_result(dossier_id: int, *, actor: Any) -> Dossier:
         if not payments.is_settled(dossier):
             raise InvalidTransition(
                 _("Người nộp chưa nộp phí, lệ phí; chưa thể trả kết quả."), code="fee_unpaid"
+            )
+        if not result_is_at_receiving_center(dossier):
+            raise InvalidTransition(
+                _("Kết quả chưa được chuyển về và nhận tại nơi tiếp nhận hồ sơ."),
+                code="result_not_here",
             )
         dossier.returned_at = dossier.closed_at = now
         return State.RETURNED

@@ -10,9 +10,11 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from motcua.core.errors import Forbidden, InvalidInput, NotFound
+from motcua.core import clock
+from motcua.core.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
+from motcua.deadlines.calendar import default_calendar
 from motcua.dossiers import permissions
-from motcua.dossiers.clock import deadline_for
+from motcua.dossiers.clock import deadline_for, has_two_appointments
 from motcua.dossiers.models import Dossier, FileKind, SupplementRequest
 from motcua.dossiers.services.lifecycle import APPLICANT, SYSTEM, act, lock_dossier, require_text
 from motcua.dossiers.services.registration import check_uploads, register, store_files
@@ -43,11 +45,20 @@ def accept(dossier_id: int, *, actor: Any) -> Dossier:
 def start_clock(dossier: Dossier, now: datetime) -> None:
     """Start (or, after an appraisal-stage supplement, restart) the legal clock. The receipt
     time stays the first one: it is the national portal's NgayTiepNhan."""
-    deadline = deadline_for(dossier.procedure, now)
-    if dossier.accepted_at is None:
+    procedure = dossier.procedure
+    deadline = deadline_for(procedure, now)
+    first_time = dossier.accepted_at is None
+    if first_time:
         dossier.accepted_at = now
     dossier.counting_starts = deadline.counting_starts
     dossier.due_at = deadline.due_at
+    if has_two_appointments(procedure):
+        dossier.first_appointment_at = deadline.due_at
+    if not procedure.paper_file:
+        # Electronic dossiers reach the competent unit at once (Decree 61/2018 Art. 18).
+        dossier.competent_received_at = dossier.competent_received_at or now
+    elif first_time:
+        dossier.holder = dossier.receiving_agency
 
 
 def _issue_receipt_slip(dossier: Dossier, actor: Any) -> None:
@@ -78,7 +89,12 @@ def refuse(dossier_id: int, *, actor: Any, reason: str) -> Dossier:
         dossier.closed_at = now
         return State.REFUSED
 
-    return act(dossier_id, "refuse", actor=actor, change=change, note=reason)
+    dossier = act(dossier_id, "refuse", actor=actor, change=change, note=reason)
+    from motcua.dossiers import documents
+
+    assert dossier.closed_at is not None  # noqa: S101 (set by the change)
+    documents.issue_refusal_notice(dossier, officer=actor, reason=reason, at=dossier.closed_at)
+    return dossier
 
 
 def request_supplement(
@@ -102,6 +118,8 @@ def request_supplement(
 
     def change(dossier: Dossier, now: datetime) -> str:
         stage = "appraisal" if action.endswith("appraisal") else "reception"
+        if stage == "appraisal":
+            _check_supplement_window(dossier, now)
         SupplementRequest.objects.create(
             dossier=dossier,
             stage=stage,
@@ -113,9 +131,35 @@ def request_supplement(
         dossier.supplement_count += 1
         return State.SUPPLEMENT_REQUESTED
 
-    return act(
+    dossier = act(
         dossier_id, action, actor=actor, change=change, note=reason, data={"items": clean_items}
     )
+    from motcua.dossiers import documents
+
+    request = dossier.supplements.select_related("requested_by").last()
+    assert request is not None  # noqa: S101 (created by the change)
+    documents.issue_supplement_notice(dossier, request)
+    return dossier
+
+
+def _check_supplement_window(dossier: Dossier, now: datetime) -> None:
+    """Decree 61/2018 Art. 19(4): after appraisal, a dossier is sent back for completion within
+    3 working days (or the procedure's own window) of its receipt by the competent unit."""
+    received = dossier.competent_received_at or dossier.accepted_at or now
+    calendar = default_calendar()
+    spent = calendar.working_days_between(
+        clock.localtime(received).date(), clock.localtime(now).date()
+    )
+    window = dossier.procedure.supplement_window_days
+    if spent > window:
+        raise InvalidTransition(
+            _(
+                "Đã quá %(window)s ngày làm việc kể từ khi cơ quan giải quyết nhận hồ sơ: "
+                "không được yêu cầu bổ sung nữa, hãy giải quyết hoặc từ chối có lý do."
+            ),
+            code="supplement_window_passed",
+            window=window,
+        )
 
 
 def supplement(

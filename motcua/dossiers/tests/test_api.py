@@ -310,8 +310,12 @@ class LifecycleTest(ApiWorld):
         )
         assert sent.status_code == 200
         assert sent.json()["state"] == "submitted"
-        assert [(f["name"], f["component"]) for f in sent.json()["files"]] == [
-            ("cccd.pdf", "identity_document")
+        files = [(f["kind"], f["name"], f["component"]) for f in sent.json()["files"]]
+        code = asked.json()["code"]
+        # The request itself (Mẫu 02) is among the dossier's documents, then the file sent.
+        assert files == [
+            ("supplement_notice", f"{code}-yeu-cau-bo-sung-1.pdf", ""),
+            ("attachment", "cccd.pdf", "identity_document"),
         ]
 
         withdrawn = self.call(
