@@ -92,7 +92,52 @@ def _event_spec(dossier: Dossier) -> dict[str, Any]:
 
 
 def issue_result(dossier: Dossier, *, signer: Any, now: datetime) -> None:
-    """Render the result: one copy of the civil-status extract per requested copy."""
+    """Render the result of an approved dossier and store it."""
+    if dossier.procedure.result_kind == "civil_status_copy":
+        _issue_civil_status_copies(dossier, signer=signer, now=now)
+    else:
+        _issue_result_notice(dossier, signer=signer, now=now)
+
+
+def _issue_result_notice(dossier: Dossier, *, signer: Any, now: datetime) -> None:
+    from motcua.catalog.eform import label_of
+    from motcua.dossiers.services import attach_generated
+
+    data = dossier.form_data
+    shown = ("parcel_number", "map_sheet", "parcel_address", "certificate_number")
+    particulars = [
+        (label_of(spec), str(data[spec["name"]]))
+        for spec in dossier.procedure.form_schema
+        if spec["name"] in shown and spec["name"] in data
+    ]
+    unit = dossier.competent_agency
+    notice = pdf.ResultNotice(
+        dossier_code=dossier.code,
+        issuing_agency=unit.name,
+        parent_agency=_parent_name(unit),
+        place_name=_place_name(dossier),
+        document_number=f"{dossier.code}/TB",
+        applicant_name=dossier.applicant_name,
+        procedure_code=dossier.procedure.code,
+        procedure_name=dossier.procedure.name_vi,
+        particulars=particulars,
+        decision=dossier.decision_note or dossier.processing_note,
+        return_place=dossier.receiving_agency.name,
+        issued_at=now,
+        signer_name=_officer_name(signer),
+        status_url=status_url(dossier),
+    )
+    attach_generated(
+        dossier,
+        FileKind.RESULT,
+        f"{dossier.code}-ket-qua.pdf",
+        pdf.render_result_notice(notice),
+        now,
+    )
+
+
+def _issue_civil_status_copies(dossier: Dossier, *, signer: Any, now: datetime) -> None:
+    """One copy of the civil-status extract per requested copy."""
     from motcua.dossiers.services import attach_generated
 
     data = dossier.form_data

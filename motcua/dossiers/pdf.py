@@ -44,6 +44,7 @@ CIVIL_STATUS_COPY_TEMPLATE = "dossiers/pdf/civil_status_copy.html"
 SUPPLEMENT_REQUEST_TEMPLATE = "dossiers/pdf/supplement_request.html"
 REFUSAL_TEMPLATE = "dossiers/pdf/refusal.html"
 APOLOGY_TEMPLATE = "dossiers/pdf/apology.html"
+RESULT_NOTICE_TEMPLATE = "dossiers/pdf/result_notice.html"
 CONTROL_SHEET_TEMPLATE = "dossiers/pdf/control_sheet.html"
 DOSSIER_REGISTER_TEMPLATE = "dossiers/pdf/dossier_register.html"
 TRANSFER_SLIP_TEMPLATE = "dossiers/pdf/transfer_slip.html"
@@ -380,6 +381,34 @@ class TransferSlip:
             raise ValueError(f"means {self.means!r} is not one of {choices}")
 
 
+@dataclass(frozen=True, kw_only=True)
+class ResultNotice:
+    """Thông báo kết quả giải quyết: the result of a dossier whose legal result (a land-use
+    certificate, a decision) is a paper document handed over at the place of receipt, A5.
+
+    ``particulars`` are (label, value) lines describing the object (plot, certificate);
+    ``issued_at`` must be aware.
+    """
+
+    dossier_code: str
+    issuing_agency: str
+    parent_agency: str
+    place_name: str
+    document_number: str
+    applicant_name: str
+    procedure_code: str
+    procedure_name: str
+    particulars: list[tuple[str, str]]
+    decision: str
+    return_place: str
+    issued_at: datetime
+    signer_name: str
+    status_url: str
+
+    def __post_init__(self) -> None:
+        _require_text("decision", self.decision)
+
+
 class PdfSigner(Protocol):
     """Signs a finished PDF and returns the signed bytes (an incremental update, PAdES)."""
 
@@ -512,6 +541,21 @@ def render_apology_slip(data: ApologySlip, *, signer: PdfSigner | None = None) -
             "code": data.dossier_code
         }
     logger.debug("rendered apology dossier=%s bytes=%s", data.dossier_code, len(pdf))
+    return (signer or NoSigner()).sign(pdf, reason=reason)
+
+
+def render_result_notice(data: ResultNotice, *, signer: PdfSigner | None = None) -> bytes:
+    """Render the notice of the result as an A5 PDF, signed if asked."""
+    context = {
+        "slip": data,
+        "issuer": data.issuing_agency,
+        "parent_agency": data.parent_agency,
+        "place_date": format_place_date(data.place_name, local_time(data.issued_at).date()),
+        "qr_data_uri": qr_data_uri(data.status_url),
+    }
+    pdf = _render_pdf(RESULT_NOTICE_TEMPLATE, context)
+    with translation.override(DOCUMENT_LANGUAGE):
+        reason = _("Thông báo kết quả giải quyết hồ sơ %(code)s") % {"code": data.dossier_code}
     return (signer or NoSigner()).sign(pdf, reason=reason)
 
 

@@ -214,6 +214,29 @@ def _load_coverage(config: dict[str, Any], province_code: int) -> None:
     Coverage.objects.bulk_create(rows.values())
 
 
+# Demo roles of provincial units: (kind, username prefix, role).
+_PROVINCIAL_DEMO_ROLES = (
+    (AgencyKind.PROVINCE_CENTER, "tn", Role.RECEIVER),
+    (AgencyKind.PROVINCE_CENTER, "ld", Role.LEADER),
+    (AgencyKind.LAND_BRANCH, "cv", Role.SPECIALIST),
+    (AgencyKind.LAND_BRANCH, "ld", Role.LEADER),
+    (AgencyKind.TAX_OFFICE, "cv", Role.SPECIALIST),
+)
+
+
+def _seed_provincial_staff(province_code: int, password_hash: str) -> None:
+    """E.g. cv.cn-vpdkdd-pleiku (specialist of a land-office branch), tn.ttpvhcc-tinh-gia-lai."""
+    for kind, prefix, role in _PROVINCIAL_DEMO_ROLES:
+        for agency in Agency.objects.filter(province_id=province_code, kind=kind):
+            add_staff(
+                username=f"{prefix}.{agency.slug}",
+                full_name=f"{Role(role).label} {agency.name}",
+                agency=agency,
+                role=role,
+                password_hash=password_hash,
+            )
+
+
 def add_staff(
     *, username: str, full_name: str, agency: Agency, role: str, password_hash: str
 ) -> User:
@@ -261,6 +284,7 @@ def seed_demo_staff(password: str, province_code: int | None = None) -> int:
             role=Role.LEADER,
             password_hash=password_hash,
         )
+    _seed_provincial_staff(province_code, password_hash)
     office = Agency.objects.get(province_id=province_code, kind=AgencyKind.PROVINCE_OFFICE)
     admin = add_staff(
         username="admin",
