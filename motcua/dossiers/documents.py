@@ -7,12 +7,15 @@ plugs in through ``pdf.PdfSigner`` (the electronic-office issue brings the real 
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import translation
 
 from motcua.catalog.eform import choice_label
 from motcua.core import clock
@@ -31,6 +34,20 @@ from motcua.org.idnumbers import mask_id_number
 from motcua.org.models import Agency
 from motcua.payments.models import InvoiceStatus
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def in_vietnamese(render: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Official documents are Vietnamese whatever language the officer's screen uses."""
+
+    @functools.wraps(render)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with translation.override("vi"):
+            return render(*args, **kwargs)
+
+    return wrapper
+
 
 def status_url(dossier: Dossier) -> str:
     return settings.MOTCUA_PUBLIC_URL + reverse("portal:track") + f"?code={dossier.code}"
@@ -47,12 +64,32 @@ def _officer_name(officer: Any) -> str:
     return str(getattr(officer, "full_name", "") or getattr(officer, "username", "") or "")
 
 
+def submitted_documents(dossier: Dossier) -> list[tuple[str, str]]:
+    """What the applicant actually gave, for Mẫu 01: the e-form, the files attached per
+    component, and (at the counter) the paper documents the officer checked."""
+    attached: dict[str, int] = {}
+    for key in dossier.files.filter(kind=FileKind.ATTACHMENT).values_list(
+        "component_key", flat=True
+    ):
+        attached[key] = attached.get(key, 0) + 1
+    rows = []
+    for document in dossier.procedure.documents.all():
+        if document.upload == "none":
+            rows.append((document.name_vi, "Biểu mẫu điện tử"))
+        elif document.key in attached:
+            rows.append((document.name_vi, f"Tệp điện tử ({attached[document.key]})"))
+        elif dossier.channel != Channel.ONLINE and document.required:
+            rows.append((document.name_vi, document.quantity or "Bản giấy"))
+    return rows
+
+
+@in_vietnamese
 def issue_receipt_slip(dossier: Dossier, *, officer: Any) -> None:
     """Render Mẫu 01 for an accepted dossier and store it."""
     from motcua.dossiers.services import attach_generated
 
     invoice = getattr(dossier, "invoice", None)
-    documents = [(d.name_vi, d.quantity or "") for d in dossier.procedure.documents.all()]
+    documents = submitted_documents(dossier)
     assert dossier.accepted_at is not None and dossier.due_at is not None  # noqa: S101
     slip = pdf.ReceiptSlip(
         dossier_code=dossier.code,
@@ -91,6 +128,7 @@ def _event_spec(dossier: Dossier) -> dict[str, Any]:
     return next(s for s in dossier.procedure.form_schema if s["name"] == "event_type")
 
 
+@in_vietnamese
 def issue_result(dossier: Dossier, *, signer: Any, now: datetime) -> None:
     """Render the result of an approved dossier and store it."""
     if dossier.procedure.result_kind == "civil_status_copy":
@@ -153,7 +191,9 @@ def _issue_civil_status_copies(dossier: Dossier, *, signer: Any, now: datetime) 
             document_number=f"{dossier.code}/BSTL",
             event_label=event.lower(),
             person_name=data.get("subject_name", ""),
-            particulars=[("Nội dung xác minh", dossier.processing_note)],
+            # The register's particulars as the applicant declared them and the specialist
+            # checked; the specialist's internal note never goes on the citizen's document.
+            particulars=[("Họ, chữ đệm, tên", data.get("subject_name", ""))],
             registration_number=data.get("registration_ref", ""),
             registration_book="",
             registered_on=date.fromisoformat(registered)
@@ -179,6 +219,7 @@ def _parent_name(agency: Agency) -> str:
     return agency.parent.name if agency.parent is not None else ""
 
 
+@in_vietnamese
 def issue_supplement_notice(dossier: Dossier, request: SupplementRequest) -> None:
     """Mẫu 02, issued by the unit that asked: the center at reception, else the competent unit."""
     from motcua.dossiers.services import attach_generated
@@ -211,6 +252,7 @@ def issue_supplement_notice(dossier: Dossier, request: SupplementRequest) -> Non
     )
 
 
+@in_vietnamese
 def issue_refusal_notice(dossier: Dossier, *, officer: Any, reason: str, at: datetime) -> None:
     """Mẫu 03 for a dossier refused at reception."""
     from motcua.dossiers.services import attach_generated
@@ -240,6 +282,7 @@ def issue_refusal_notice(dossier: Dossier, *, officer: Any, reason: str, at: dat
     )
 
 
+@in_vietnamese
 def issue_apology(dossier: Dossier, *, signer: Any, reason: str) -> None:
     """Mẫu 04 for a rescheduled dossier."""
     from motcua.dossiers.services import attach_generated
@@ -276,6 +319,7 @@ def issue_apology(dossier: Dossier, *, signer: Any, reason: str) -> None:
     )
 
 
+@in_vietnamese
 def issue_transfer_slip(transfer: Transfer) -> None:
     """The slip that travels with a hand-over of the paper file or of the result."""
     from motcua.dossiers.services import attach_generated
@@ -311,6 +355,7 @@ def issue_transfer_slip(transfer: Transfer) -> None:
     )
 
 
+@in_vietnamese
 def control_sheet(dossier: Dossier) -> bytes:
     """Mẫu 05 as it stands now: every hand-over and step with its time and outcome."""
     assert dossier.accepted_at is not None and dossier.due_at is not None  # noqa: S101
@@ -364,6 +409,7 @@ def control_sheet(dossier: Dossier) -> bytes:
     return pdf.render_control_sheet(sheet)
 
 
+@in_vietnamese
 def dossier_register(agency: Agency, start: date, end: date) -> bytes:
     """Mẫu 06: the dossiers a unit received (or decides) in a period, in receipt order."""
     dossiers = (
