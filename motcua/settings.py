@@ -30,16 +30,20 @@ MOTCUA_PROVINCE_CODE = int(_env("MOTCUA_PROVINCE_CODE", "52"))
 MOTCUA_PUBLIC_URL = _env("MOTCUA_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 MOTCUA_DEMO = _env_bool("MOTCUA_DEMO", False)
 MOTCUA_UPLOAD_MAX_BYTES = int(_env("MOTCUA_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
+# The built-in sandbox gateway lives on this server: by default its URLs follow the public URL.
 MOTCUA_PAYMENT_GATEWAY_URL = _env(
-    "MOTCUA_PAYMENT_GATEWAY_URL", "http://127.0.0.1:8000/sandbox-gateway/pay"
+    "MOTCUA_PAYMENT_GATEWAY_URL", f"{MOTCUA_PUBLIC_URL}/sandbox-gateway/pay"
 )
 MOTCUA_PAYMENT_QUERY_URL = _env(
-    "MOTCUA_PAYMENT_QUERY_URL", "http://127.0.0.1:8000/sandbox-gateway/query"
+    "MOTCUA_PAYMENT_QUERY_URL", f"{MOTCUA_PUBLIC_URL}/sandbox-gateway/query"
 )
 MOTCUA_PAYMENT_MERCHANT = _env("MOTCUA_PAYMENT_MERCHANT", "MOTCUA52")
 MOTCUA_PAYMENT_SECRET = _env("MOTCUA_PAYMENT_SECRET", "sandbox-secret-change-me")
 MOTCUA_SANDBOX_GATEWAY = _env_bool("MOTCUA_SANDBOX_GATEWAY", True)
 EMAIL_BACKEND = _env("MOTCUA_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Hours before a dossier's due time at which its leaders are warned (motcua escalate).
+MOTCUA_DUE_SOON_HOURS = int(_env("MOTCUA_DUE_SOON_HOURS", "24"))
+MOTCUA_ESCALATION_EMAIL = _env_bool("MOTCUA_ESCALATION_EMAIL", True)
 LOG_LEVEL = _env("MOTCUA_LOG_LEVEL", "INFO")
 DATABASES = {
     "default": dj_database_url.parse(
