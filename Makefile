@@ -35,9 +35,9 @@ test-sqlite: $(STAMP)
 	MOTCUA_DATA_DIR=$$(mktemp -d) $(BIN)/pytest -n 2 -q
 
 test-postgres: $(STAMP)
-	@url=$$(scripts/pg-throwaway.sh start) && \
+	@url=$$(scripts/pg-throwaway.sh start) && port=$${url##*:} && port=$${port%%/*} && \
 	  MOTCUA_DATA_DIR=$$(mktemp -d) DATABASE_URL=$$url $(BIN)/pytest -n 2 -q; \
-	  status=$$?; scripts/pg-throwaway.sh stop; exit $$status
+	  status=$$?; scripts/pg-throwaway.sh stop $$port; exit $$status
 
 ## system-deps: Debian packages the tests use (Chromium with its Vietnamese locale for browser
 ## tests, poppler for PDFs, PostgreSQL for the second run, gettext for translations)

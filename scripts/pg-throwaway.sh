@@ -1,11 +1,28 @@
 #!/usr/bin/env bash
 # A throw-away PostgreSQL cluster on 127.0.0.1 for the test suite.
-#   scripts/pg-throwaway.sh start   installs Debian's postgresql if missing, starts the cluster
-#   scripts/pg-throwaway.sh stop    stops it and removes its folder
-# initdb refuses to run as root, so as root the cluster runs as the postgres user.
+#   scripts/pg-throwaway.sh start        installs Debian's postgresql if missing, starts a cluster
+#                                        on the first free port from 55432 (or MOTCUA_PG_PORT)
+#                                        and prints its DATABASE_URL
+#   scripts/pg-throwaway.sh stop PORT    stops the cluster on PORT and removes its folder
+# Two runs at once get two clusters. initdb refuses to run as root, so as root the cluster
+# runs as the postgres user.
 set -euo pipefail
-PORT="${MOTCUA_PG_PORT:-55432}"
-DIR="${MOTCUA_PG_DIR:-/tmp/motcua-pg-$PORT}"
+
+listening() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# Claims a port and its folder: mkdir is atomic, so two concurrent starts never share one.
+claim() {
+  PORT="${MOTCUA_PG_PORT:-55432}"
+  if [ -n "${MOTCUA_PG_PORT:-}" ]; then
+    DIR="/tmp/motcua-pg-$PORT"; mkdir -p "$DIR"; return
+  fi
+  until ! listening "$PORT" && mkdir "/tmp/motcua-pg-$PORT" 2>/dev/null; do
+    PORT=$((PORT + 1))
+  done
+  DIR="/tmp/motcua-pg-$PORT"
+}
 
 as_owner() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
@@ -21,8 +38,7 @@ start() {
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
   fi
   local bin; bin="$(pg_bin)"
-  stop >/dev/null 2>&1 || true
-  mkdir -p "$DIR"
+  claim
   [ "$(id -u)" = 0 ] && chown postgres "$DIR"
   as_owner "$bin/initdb" -D "$DIR/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >/dev/null
   # Durability is not needed for a throw-away test database; speed is.
@@ -33,6 +49,8 @@ start() {
 }
 
 stop() {
+  PORT="${1:-${MOTCUA_PG_PORT:-55432}}"
+  DIR="/tmp/motcua-pg-$PORT"
   local bin; bin="$(pg_bin)"
   if [ -d "$DIR/data" ]; then
     as_owner "$bin/pg_ctl" -D "$DIR/data" -m fast -w stop >/dev/null || true
@@ -42,6 +60,6 @@ stop() {
 
 case "${1:-}" in
   start) start ;;
-  stop) stop ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  stop) stop "${2:-}" ;;
+  *) echo "usage: $0 start | stop PORT" >&2; exit 2 ;;
 esac
