@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 ## run: install, migrate the SQLite database in ./data, load units, procedures and demo staff, serve
 run: $(STAMP)
 	mkdir -p $(MOTCUA_DATA_DIR)
-	$(BIN)/motcua migrate --noinput -v 0
+	MOTCUA_DEMO=1 $(BIN)/motcua migrate --noinput -v 0
 	MOTCUA_DEMO=1 $(BIN)/motcua setup --demo
 	MOTCUA_DEMO=1 $(BIN)/motcua runserver 127.0.0.1:8000
 
@@ -26,7 +26,7 @@ test: $(STAMP) system-deps lint typecheck test-sqlite test-postgres
 lint: $(STAMP)
 	$(BIN)/ruff format --check motcua
 	$(BIN)/ruff check motcua
-	$(BIN)/motcua makemigrations --check --dry-run -v 0
+	MOTCUA_DEMO=1 $(BIN)/motcua makemigrations --check --dry-run -v 0
 
 typecheck: $(STAMP)
 	$(BIN)/mypy motcua

@@ -59,6 +59,7 @@ class Procedure(models.Model):
             models.UniqueConstraint(fields=["code", "version"], name="procedure_version_unique")
         ]
         verbose_name = _("thủ tục hành chính")
+        verbose_name_plural = _("thủ tục hành chính")
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"

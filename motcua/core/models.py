@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class AuditEntry(models.Model):
@@ -23,7 +24,8 @@ class AuditEntry(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
-        verbose_name = "bản ghi kiểm toán"
+        verbose_name = _("bản ghi kiểm toán")
+        verbose_name_plural = _("bản ghi kiểm toán")
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"

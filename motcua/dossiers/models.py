@@ -74,6 +74,7 @@ class Dossier(models.Model):
             models.Index(fields=["competent_agency", "state"], name="dossier_competent_idx"),
         ]
         verbose_name = _("hồ sơ")
+        verbose_name_plural = _("hồ sơ")
 
     def __str__(self) -> str:
         return self.code

@@ -23,6 +23,7 @@ class Province(models.Model):
     class Meta:
         ordering = ["code"]
         verbose_name = _("tỉnh, thành phố")
+        verbose_name_plural = _("tỉnh, thành phố")
 
     def __str__(self) -> str:
         return self.name
@@ -44,6 +45,7 @@ class Ward(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name = _("xã, phường")
+        verbose_name_plural = _("xã, phường")
 
     def __str__(self) -> str:
         return self.name
@@ -92,6 +94,7 @@ class Agency(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name = _("cơ quan, đơn vị")
+        verbose_name_plural = _("cơ quan, đơn vị")
         indexes = [models.Index(fields=["kind", "province"], name="agency_kind_idx")]
 
     def __str__(self) -> str:
@@ -132,6 +135,7 @@ class Membership(models.Model):
             models.UniqueConstraint(fields=["user", "agency", "role"], name="membership_unique")
         ]
         verbose_name = _("vai trò cán bộ")
+        verbose_name_plural = _("vai trò cán bộ")
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.agency}"
@@ -150,6 +154,7 @@ class ApiToken(models.Model):
     class Meta:
         ordering = ["user", "created_at"]
         verbose_name = _("khóa truy cập API")
+        verbose_name_plural = _("khóa truy cập API")
 
     def __str__(self) -> str:
         return f"{self.user} · {self.label}"
@@ -168,6 +173,7 @@ class Coverage(models.Model):
             models.UniqueConstraint(fields=["kind", "ward"], name="coverage_one_agency_per_ward")
         ]
         verbose_name = _("địa bàn phụ trách")
+        verbose_name_plural = _("địa bàn phụ trách")
 
     def __str__(self) -> str:
         return f"{self.agency} → {self.ward}"

@@ -246,7 +246,7 @@ def add_staff(
     )
     Membership.objects.get_or_create(user=user, agency=agency, role=role)
     if created:
-        logger.info("org.staff_created user=%s agency=%s role=%s", user.pk, agency.pk, role)
+        logger.debug("org.staff_created user=%s agency=%s role=%s", user.pk, agency.pk, role)
     return user
 
 
