@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from motcua.backoffice import views
+from motcua.backoffice import notices, views
 
 app_name = "backoffice"
 urlpatterns = [
@@ -23,4 +23,6 @@ urlpatterns = [
     path("ho-so/<int:pk>/<slug:action>/", views.act, name="act"),
     path("tiep-nhan/", views.register_index, name="register_index"),
     path("tiep-nhan/<str:code>/", views.register, name="register"),
+    path("thong-bao/", notices.notice_list, name="notices"),
+    path("thong-bao/da-doc/", notices.mark_notices_read, name="notices_read"),
 ]

@@ -190,13 +190,14 @@ def test_the_worklist_costs_the_same_queries_for_3_or_30_dossiers(
         office.dossier_in(state)
     client.get(WORKLIST)  # the session is loaded the same way from now on
 
-    # session, user, memberships, one count for all tabs, the page's count, the rows
-    with django_assert_num_queries(6):
+    # session, user, memberships, one count for all tabs, the page's count, the rows, and the
+    # navigation's unread notices
+    with django_assert_num_queries(7):
         response = client.get(WORKLIST)
     assert len(ROW_CODE.findall(response.content.decode())) == 3
     for _ in range(27):
         office.dossier_in(state)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         response = client.get(WORKLIST)
     assert len(ROW_CODE.findall(response.content.decode())) == 25
 
