@@ -20,7 +20,15 @@ from motcua.catalog.selectors import (
 )
 from motcua.core import clock
 from motcua.core.errors import InvalidInput
-from motcua.deadlines.calendar import MAX_DAYS, Deadline, default_calendar, half_days
+from motcua.deadlines.calendar import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    MAX_DAYS,
+    Deadline,
+    OutsideCalendar,
+    default_calendar,
+    half_days,
+)
 
 router = Router(tags=["Thủ tục"])
 
@@ -161,9 +169,29 @@ def due(request: HttpRequest, query: Query[DueQuery]) -> dict[str, Any]:
             field="days",
             code="days_or_procedure",
         )
-    if query.days is not None:
-        return default_calendar().due_at(received, _parse_days(query.days)).as_dict()
-    return _procedure_deadline(query.procedure or "", received).as_dict()
+    try:
+        if query.days is not None:
+            return default_calendar().due_at(received, _parse_days(query.days)).as_dict()
+        return _procedure_deadline(query.procedure or "", received).as_dict()
+    except OutsideCalendar as error:
+        raise _outside_calendar(error) from None
+
+
+def _outside_calendar(error: OutsideCalendar) -> InvalidInput:
+    if error.what == "received_at":
+        return InvalidInput(
+            _("“received” phải trong các năm %(first)s–%(last)s, những năm có lịch ngày nghỉ."),
+            field="received",
+            code="date_range",
+            first=FIRST_YEAR,
+            last=LAST_YEAR,
+        )
+    return InvalidInput(
+        _("Hạn giải quyết rơi sau năm %(last)s, năm cuối cùng có lịch ngày nghỉ."),
+        field="days",
+        code="date_range",
+        last=LAST_YEAR,
+    )
 
 
 def _procedure_deadline(code: str, received: datetime) -> Deadline:

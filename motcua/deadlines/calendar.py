@@ -39,6 +39,12 @@ CIVIL_STATUS_CUTOFF = time(15, 0)
 # input from spinning the day-by-day count.
 MAX_DAYS = Decimal(1000)
 
+# The years whose days off the clock knows: the ``holidays`` package computes the lunar Tết
+# only up to 2100 (its lunisolar table; later years come back without any holiday), and
+# zoneinfo gives Vietnam its +07:00 only since 1975 (1900 reads +07:06:40, local mean time).
+FIRST_YEAR = 2000
+LAST_YEAR = 2100
+
 OverrideKind = Literal["day_off", "working_day"]
 SkipKind = Literal["weekend", "holiday", "override"]
 NoteCode = Literal[
@@ -49,6 +55,19 @@ Days = Decimal | int | float
 _WEEKEND_NAMES = {5: ("Thứ Bảy", "Saturday"), 6: ("Chủ Nhật", "Sunday")}
 _OVERRIDE_KEYS = ("date", "kind", "reason_vi", "reason_en", "source")
 _ONE_DAY = timedelta(days=1)
+
+
+class OutsideCalendar(ValueError):
+    """A receipt time (``what`` = "received_at") or a due date ("due_at") outside the years
+    ``FIRST_YEAR``..``LAST_YEAR`` that the calendar knows."""
+
+    def __init__(self, what: Literal["received_at", "due_at"], moment: date) -> None:
+        self.what = what
+        self.moment = moment
+        super().__init__(
+            f"{what} must fall in the years {FIRST_YEAR}-{LAST_YEAR} (the calendar knows the "
+            f"days off of those years only), got {moment.isoformat()}"
+        )
 
 
 @dataclass(frozen=True)
@@ -168,6 +187,17 @@ def to_local(moment: datetime) -> datetime:
     if moment.utcoffset() is None:
         return moment.replace(tzinfo=TZ)
     return moment.astimezone(TZ)
+
+
+def _check_received(received_at: datetime) -> None:
+    """OutsideCalendar unless ``received_at`` falls in the years the calendar knows.
+
+    The year as given is checked loosely first: the last hour of year 9999 in UTC cannot even
+    be converted to Vietnam time.
+    """
+    near = FIRST_YEAR - 1 <= received_at.year <= LAST_YEAR + 1
+    if not near or not FIRST_YEAR <= to_local(received_at).year <= LAST_YEAR:
+        raise OutsideCalendar("received_at", received_at)
 
 
 def _at(day: date, clock: time) -> datetime:
@@ -315,7 +345,9 @@ class WorkingCalendar:
         afternoon close moves to the next working day's opening, before the morning opening to
         that opening, the lunch break to the afternoon opening the same day. This is the
         product's convention; the official hour-level rule is unconfirmed (DOMAIN.md §2.8).
+        ``OutsideCalendar`` (a ValueError) when received outside ``FIRST_YEAR``..``LAST_YEAR``.
         """
+        _check_received(received_at)
         local = to_local(received_at)
         day, clock, hours = local.date(), local.time(), self.hours
         if not self.is_working_day(day):
@@ -343,8 +375,11 @@ class WorkingCalendar:
         the afternoon close of the N-th working day. N = k + 0.5 ends at the morning close of
         working day k + 1 (half-day budgets: [ĐT-138] Art. 12, 16, 30; their conversion to
         hours is unconfirmed). N = 0 ends at the afternoon close of the effective receipt day.
+        ``OutsideCalendar`` (a ValueError) when the receipt or the due date falls outside
+        ``FIRST_YEAR``..``LAST_YEAR``, whose days off the calendar does not know.
         """
         count = half_days(days)
+        _check_received(received_at)
         local = to_local(received_at)
         effective, note = self.effective_receipt(local)
 
@@ -363,7 +398,9 @@ class WorkingCalendar:
 
         Effective receipt at or before ``cutoff`` (15:00) on a working day: due at that day's
         afternoon close. After it: due at the afternoon close of the next working day.
+        ``OutsideCalendar`` as for ``due_at``.
         """
+        _check_received(received_at)
         local = to_local(received_at)
         effective, note = self.effective_receipt(local)
 
@@ -383,6 +420,8 @@ class WorkingCalendar:
         due: datetime,
         notes: list[Note | None],
     ) -> Deadline:
+        if due.year > LAST_YEAR:
+            raise OutsideCalendar("due_at", due.date())
         explanation: list[SkippedDay | Note] = [n for n in notes if n is not None]
         explanation.extend(self.days_off_between(received_at.date(), due.date()))
         return Deadline(received_at, effective, counting_starts, due, explanation)

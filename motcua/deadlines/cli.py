@@ -16,7 +16,17 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from motcua.deadlines.calendar import MAX_DAYS, TZ, Deadline, Note, default_calendar, half_days
+from motcua.deadlines.calendar import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    MAX_DAYS,
+    TZ,
+    Deadline,
+    Note,
+    OutsideCalendar,
+    default_calendar,
+    half_days,
+)
 
 # ("same_day", None) or ("working_days", Decimal), as motcua.catalog.selectors returns it.
 DeadlineRule = tuple[str, Decimal | None]
@@ -79,14 +89,34 @@ def _compute(args: argparse.Namespace, procedure_rule: ProcedureRule) -> Deadlin
         )
 
     calendar = default_calendar()
-    if args.days is not None:
-        return calendar.due_at(received, _parse_days(args.days))
-    kind, days = _lookup(procedure_rule, args.procedure)
-    if kind == "same_day":
-        return calendar.same_day_due(received)
-    if kind == "working_days" and days is not None:
-        return calendar.due_at(received, days)
+    try:
+        if args.days is not None:
+            return calendar.due_at(received, _parse_days(args.days))
+        kind, days = _lookup(procedure_rule, args.procedure)
+        if kind == "same_day":
+            return calendar.same_day_due(received)
+        if kind == "working_days" and days is not None:
+            return calendar.due_at(received, days)
+    except OutsideCalendar as error:
+        raise _outside_calendar(error, args.received) from None
     raise ValueError(f"catalog rule for {args.procedure!r} is malformed: {(kind, days)!r}")
+
+
+def _outside_calendar(error: OutsideCalendar, received: str | None) -> UsageError:
+    years = f"{FIRST_YEAR}–{LAST_YEAR}"
+    if error.what == "received_at":
+        return UsageError(
+            f"Lỗi: --received {received!r} phải trong các năm {years} "
+            f"(lịch ngày nghỉ chỉ có cho các năm này).\n"
+            f"Error: --received {received!r} must fall in the years {years} "
+            f"(the calendar knows the days off of those years only)."
+        )
+    return UsageError(
+        f"Lỗi: --days: hạn giải quyết ({error.moment:%d/%m/%Y}) rơi sau năm {LAST_YEAR}, "
+        f"năm cuối cùng có lịch ngày nghỉ.\n"
+        f"Error: --days: the due date ({error.moment.isoformat()}) falls after {LAST_YEAR}, "
+        f"the last year whose days off the calendar knows."
+    )
 
 
 def _parse_received(value: str | None) -> datetime:
