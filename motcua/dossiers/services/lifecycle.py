@@ -115,11 +115,15 @@ def record_event(
 
 
 def acting_agency(user: Any, dossier: Dossier) -> Agency | None:
+    """The unit in whose name ``user`` acts: the receiving or competent unit, else an agency
+    asked for its part (a consulted agency answering)."""
     ids = {dossier.receiving_agency_id, dossier.competent_agency_id}
-    for membership in permissions.memberships_of(user):
+    memberships = permissions.memberships_of(user)
+    for membership in memberships:
         if membership.agency_id in ids:
             return membership.agency
-    return None
+    asked = set(dossier.substeps.values_list("agency_id", flat=True))
+    return next((m.agency for m in memberships if m.agency_id in asked), None)
 
 
 def action_label(action: str) -> str:
