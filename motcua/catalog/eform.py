@@ -22,6 +22,10 @@ from motcua.org.idnumbers import validate_id_number
 
 _PHONE = re.compile(r"^(0|\+84)[0-9]{9,10}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Exactly YYYY-MM-DD: date.fromisoformat also takes "20200101" and "2020W011" since Python 3.11.
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# No civil-status record or identity document of a living person predates it; year 1 is a typo.
+EARLIEST_DATE = date(1900, 1, 1)
 FIELD_TYPES = {"text", "id_number", "date", "phone", "email", "choice", "integer", "ward"}
 
 
@@ -65,7 +69,7 @@ def validate_form_data(schema: list[dict[str, Any]], data: dict[str, Any]) -> di
 
 def _clean_field(spec: dict[str, Any], raw: Any, cleaned: dict[str, Any]) -> Any:
     name, label = spec["name"], label_of(spec)
-    text = nfc(str(raw)) if raw is not None else ""
+    text = nfc(_as_text(spec, raw)) if raw is not None else ""
     if text == "":
         if spec.get("required"):
             raise InvalidInput(
@@ -78,6 +82,22 @@ def _clean_field(spec: dict[str, Any], raw: Any, cleaned: dict[str, Any]) -> Any
         raise _invalid(spec, _("“%(label)s” chứa ký tự điều khiển không hợp lệ."), "control_chars")
     cleaner = _CLEANERS[spec["type"]]
     return cleaner(spec, text, cleaned)
+
+
+def _as_text(spec: dict[str, Any], raw: Any) -> str:
+    """``raw`` as the text the cleaners read; InvalidInput "type" for a JSON value of the wrong
+    type. Strings suit every field; JSON numbers suit integer fields (and ward codes, which the
+    cleaned form stores as numbers); objects, arrays and booleans suit none."""
+    if isinstance(raw, str):
+        return raw
+    numeric = spec["type"] in ("integer", "ward")
+    if numeric and isinstance(raw, int) and not isinstance(raw, bool):
+        return str(raw)
+    if spec["type"] == "integer" and isinstance(raw, float):
+        return str(int(raw)) if raw.is_integer() else str(raw)
+    if numeric:
+        raise _invalid(spec, _("“%(label)s” phải là số nguyên."), "type")
+    raise _invalid(spec, _("“%(label)s” phải là chuỗi ký tự."), "type")
 
 
 def _invalid(spec: dict[str, Any], message: str, code: str, **params: Any) -> InvalidInput:
@@ -93,11 +113,20 @@ def _clean_text(spec: dict[str, Any], text: str, cleaned: dict[str, Any]) -> str
 
 def _clean_date(spec: dict[str, Any], text: str, cleaned: dict[str, Any]) -> str:
     try:
+        if not _DATE.fullmatch(text):
+            raise ValueError(text)
         value = date.fromisoformat(text)
     except ValueError:
         raise _invalid(
             spec, _("“%(label)s” phải là ngày dạng YYYY-MM-DD."), "date_format"
         ) from None
+    if value < EARLIEST_DATE:
+        raise _invalid(
+            spec,
+            _("“%(label)s” không được trước ngày %(earliest)s."),
+            "date_range",
+            earliest=EARLIEST_DATE.strftime("%d/%m/%Y"),
+        )
     if spec.get("past") and value > clock.localtime(clock.now()).date():
         raise _invalid(spec, _("“%(label)s” không được sau ngày hôm nay."), "date_future")
     return value.isoformat()
