@@ -66,6 +66,7 @@ def validate_procedure_data(data: dict[str, Any], source: str) -> None:
     if data.get("competent_kind") not in AgencyKind.values:
         raise _fail(source, _("cơ quan có thẩm quyền không hợp lệ."))
     _validate_routing(data, source)
+    _validate_rules(data, source)
     for spec in data["form"]:
         if spec.get("type") not in FIELD_TYPES:
             raise _fail(source, _("trường “%(name)s” có kiểu không hỗ trợ."), name=spec.get("name"))
@@ -116,6 +117,21 @@ def _validate_routing(data: dict[str, Any], source: str) -> None:
                 source,
                 _("trường vị trí thửa đất “%(field)s” phải có kiểu “ward”."),
                 field=field,
+            )
+
+
+def _validate_rules(data: dict[str, Any], source: str) -> None:
+    fields = {spec.get("name") for spec in data["form"]}
+    documents = {document.get("key") for document in data["documents"]}
+    for rule in data.get("rules", []):
+        ok = rule.get("when", {}).get("field") in fields and (
+            rule.get("require_document") in documents
+            or {rule.get("same_as", {}).get("field"), rule.get("same_as", {}).get("other")}
+            <= fields - {None}
+        )
+        if not ok:
+            raise _fail(
+                source, _("quy tắc “%(rule)s” tham chiếu trường hoặc giấy tờ không có."), rule=rule
             )
 
 
@@ -180,6 +196,7 @@ def _procedure_fields(data: dict[str, Any], source: str) -> dict[str, Any]:
         "supplement_window_days": int(data.get("supplement_window_days", 3)),
         "paper_file": bool(data.get("paper_file", False)),
         "result_kind": data.get("result_kind", "civil_status_copy"),
+        "rules": data.get("rules", []),
         "source_file": source,
     }
 

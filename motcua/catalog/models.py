@@ -49,6 +49,7 @@ class Procedure(models.Model):
         default=False, help_text=_("Hồ sơ giấy được chuyển giữa các đơn vị (theo dõi lưu giữ).")
     )
     result_kind = models.CharField(max_length=30, default="civil_status_copy")
+    rules = models.JSONField(default=list, blank=True)
     legal_basis = models.TextField(blank=True, default="")
     form_schema = models.JSONField(default=list)
     source_file = models.CharField(max_length=200, blank=True, default="")

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from motcua.catalog.eform import validate_form_data
+from motcua.catalog.rules import check_rules
 from motcua.catalog.selectors import get_current_procedure
 from motcua.core import clock
 from motcua.core.errors import (
@@ -116,6 +117,7 @@ def register(
     center = routing.get_receiving_center(center_id)
     # Every error of the form and of the files in one answer (Decree 61/2018 Art. 15(3)).
     errors: list[InvalidInput] = []
+    cleaned: dict[str, Any] | None = None
     try:
         cleaned = validate_form_data(procedure.form_schema, form_data)
     except InvalidInputs as error:
@@ -126,7 +128,9 @@ def register(
     except InvalidInputs as error:
         errors.extend(error.errors)
     errors.extend(_missing_required_components(procedure, uploads))
-    if errors:
+    if cleaned is not None:
+        errors.extend(check_rules(procedure, cleaned, (u.component_key for u in uploads)))
+    if errors or cleaned is None:
         raise InvalidInputs(errors)
     competent = routing.competent_agency_for(procedure, center, cleaned)
     now = clock.now()
