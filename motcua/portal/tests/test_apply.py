@@ -274,3 +274,20 @@ def test_unknown_procedure_code_in_the_post_is_not_found(world: World) -> None:
     url = reverse("portal:apply", args=[PROCEDURE + "9"])
 
     assert Client().post(url, {"center": CENTER_SLUG, **AN_FORM}).status_code == 404
+
+
+def test_after_an_error_the_citizen_is_told_to_attach_the_files_again(world: World) -> None:
+    pdf = SimpleUploadedFile("cccd.pdf", PDF_BYTES, "application/pdf")
+
+    response = _post(
+        Client(), world, {**AN_FORM, "requester_phone": "12345"}, tep_identity_document=pdf
+    )
+
+    assert set(_errors(response)) == {"requester_phone"}
+    assert "vui lòng đính kèm lại các tệp" in response.content.decode()
+
+
+def test_without_files_no_reattach_hint_is_shown(world: World) -> None:
+    response = _post(Client(), world, {**AN_FORM, "requester_phone": "12345"})
+
+    assert "vui lòng đính kèm lại các tệp" not in response.content.decode()
