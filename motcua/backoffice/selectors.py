@@ -11,35 +11,50 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
+from django.conf import settings
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from motcua.catalog.eform import choice_label, label_of
 from motcua.core import clock
+from motcua.deadlines.calendar import Deadline, Note, default_calendar
 from motcua.dossiers import permissions
+from motcua.dossiers.clock import deadline_for, has_two_appointments, phase_days
 from motcua.dossiers.models import (
     Dossier,
     DossierEvent,
     DossierFile,
     FileKind,
+    SubStep,
+    SubStepKind,
     SupplementRequest,
+    Transfer,
+    TransferPurpose,
 )
 from motcua.dossiers.states import ACTION_LABELS, OPEN_FOR_PROCESSING, State
-from motcua.org.models import Agency, Membership, Role, User
+from motcua.org.models import Agency, AgencyKind, Membership, Role, User
 from motcua.payments.models import Invoice, InvoiceLine
 
-# A dossier is "due soon" within a day of its due time: Decree 61/2018 Art. 19(9) wants a late
-# dossier announced (with an apology) at least one day before the due date.
-DUE_SOON = timedelta(days=1)
-
+# The clock runs in these; while the tax authority assesses the obligations it does not (its
+# time is governed by tax law, DOMAIN.md §3.3), so such dossiers are neither due nor late.
+COUNTING_STATES = frozenset(OPEN_FOR_PROCESSING - {State.AWAITING_OBLIGATIONS})
 # Dossiers with an appointment the receiving unit keeps: still in processing, or approved and
 # waiting to be handed over. "Overdue" counts only the unfinished ones: the national on-time rule
 # compares the end of processing with the due time (DOMAIN.md §2.8).
-APPOINTMENT_STATES = frozenset(OPEN_FOR_PROCESSING | {State.APPROVED})
+APPOINTMENT_STATES = frozenset(COUNTING_STATES | {State.APPROVED})
+RESULT_STATES = frozenset({State.APPROVED, State.STOPPED})
 WORKLIST_RELATED = ("procedure", "receiving_agency", "competent_agency", "assignee")
+
+
+def due_soon_lead() -> timedelta:
+    """How long before its due time a dossier counts as "due soon" (24 hours by default):
+    Decree 61/2018 Art. 19(9) wants a late dossier announced, with an apology, at least one
+    day before the due date."""
+    return timedelta(hours=getattr(settings, "MOTCUA_DUE_SOON_HOURS", 24))
 
 
 # --- deadline badges ---------------------------------------------------------------------------
@@ -72,6 +87,8 @@ def deadline_badge(dossier: Dossier, now: datetime) -> DeadlineBadge | None:
         return None
     if dossier.state == State.SUPPLEMENT_REQUESTED:
         return DeadlineBadge("", _("Tạm dừng chờ bổ sung"))
+    if dossier.state == State.AWAITING_OBLIGATIONS:
+        return DeadlineBadge("", _("Chờ nghĩa vụ tài chính, không tính thời gian"))
     ended = dossier.finished_at or dossier.closed_at
     if ended is not None:
         if ended > dossier.due_at:
@@ -79,7 +96,7 @@ def deadline_badge(dossier: Dossier, now: datetime) -> DeadlineBadge | None:
         return DeadlineBadge("ok", _("Xong, đúng hạn"))
     if now > dossier.due_at:
         return DeadlineBadge("late", _("Quá hạn"))
-    if dossier.due_at - now <= DUE_SOON:
+    if dossier.due_at - now <= due_soon_lead():
         return DeadlineBadge("soon", _("Sắp đến hạn"))
     return DeadlineBadge("ok", _("Trong hạn"))
 
@@ -92,15 +109,16 @@ class Today:
     now: datetime
     start: datetime
     end: datetime
+    soon: datetime  # "due soon" ends here
 
     @classmethod
     def at(cls, now: datetime) -> Today:
         local = clock.localtime(now)
         start = datetime.combine(local.date(), time.min, tzinfo=local.tzinfo)
-        return cls(now=now, start=start, end=start + timedelta(days=1))
+        return cls(now=now, start=start, end=start + timedelta(days=1), soon=now + due_soon_lead())
 
 
-# Oldest first for dossiers waiting to be checked, soonest due first for the others.
+# Oldest first for dossiers waiting to be checked or handed over, soonest due first for the others.
 FIFO = ("submitted_at",)
 BY_DUE = (F("due_at").asc(nulls_last=True), "submitted_at")
 
@@ -132,19 +150,46 @@ class TabGroup:
 
 TabBuilder = Callable[[User, Agency, Today], list[Tab]]
 
+# Units that decide paper-file procedures and so receive files and send results back (the land
+# registration office and its branches, departments). Commune People's Committees decide from
+# the electronic file; their officers are spared tabs that would stay empty.
+CUSTODY_KINDS = frozenset({AgencyKind.LAND_OFFICE, AgencyKind.LAND_BRANCH, AgencyKind.DEPARTMENT})
+
 
 def _due_today(today: Today) -> Q:
     return Q(due_at__gte=today.now, due_at__lt=today.end)
+
+
+def _due_soon(today: Today) -> Q:
+    return Q(due_at__gte=today.now, due_at__lte=today.soon)
 
 
 def _overdue(today: Today) -> Q:
     return Q(due_at__lt=today.now)
 
 
+def _incoming(agency: Agency, purpose: str) -> Q:
+    """Dossiers with a transfer (of the file or of the result) on its way to ``agency``."""
+    open_transfers = Transfer.objects.filter(
+        dossier_id=OuterRef("pk"), to_agency=agency, purpose=purpose, received_at__isnull=True
+    )
+    return Q(Exists(open_transfers))
+
+
+def _asked(agency: Agency, kind: str) -> Q:
+    """Dossiers on which ``agency`` owes an answer (a consultation or the tax assessment)."""
+    open_steps = SubStep.objects.filter(
+        dossier_id=OuterRef("pk"), agency=agency, kind=kind, answered_at__isnull=True
+    )
+    return Q(Exists(open_steps))
+
+
 def _receiver_tabs(user: User, agency: Agency, today: Today) -> list[Tab]:
     unit = Q(receiving_agency=agency)
     appointments = unit & Q(state__in=APPOINTMENT_STATES)
-    unfinished = unit & Q(state__in=OPEN_FOR_PROCESSING)
+    unfinished = unit & Q(state__in=COUNTING_STATES)
+    # A paper result is handed over only once it is back here (custody.result_is_at_...).
+    result_here = Q(holder=agency) | Q(procedure__paper_file=False)
 
     def tab(key: str, label: Promise, condition: Q, ordering: tuple[Any, ...] = BY_DUE) -> Tab:
         return Tab(key, label, Role.RECEIVER, agency, condition, ordering)
@@ -164,14 +209,31 @@ def _receiver_tabs(user: User, agency: Agency, today: Today) -> list[Tab]:
             FIFO,
         ),
         tab(
+            "cho-chuyen-ho-so",
+            pgettext_lazy("worklist", "Chờ chuyển hồ sơ"),
+            unit & Q(holder=agency, state__in=OPEN_FOR_PROCESSING) & ~Q(competent_agency=agency),
+            FIFO,
+        ),
+        tab(
+            "ket-qua-chuyen-ve",
+            pgettext_lazy("worklist", "Kết quả chuyển về"),
+            unit & _incoming(agency, TransferPurpose.RESULT),
+            FIFO,
+        ),
+        tab(
             "cho-tra-ket-qua",
             pgettext_lazy("worklist", "Chờ trả kết quả"),
-            unit & Q(state=State.APPROVED),
+            unit & Q(state=State.APPROVED) & result_here,
         ),
         tab(
             "tn-den-han",
             pgettext_lazy("worklist", "Đến hạn hôm nay"),
             appointments & _due_today(today),
+        ),
+        tab(
+            "tn-sap-den-han",
+            pgettext_lazy("worklist", "Sắp đến hạn"),
+            appointments & _due_soon(today),
         ),
         Tab(
             "tn-qua-han",
@@ -184,15 +246,37 @@ def _receiver_tabs(user: User, agency: Agency, today: Today) -> list[Tab]:
     ]
 
 
+def _consultation_tab(role: str, agency: Agency) -> Tab:
+    return Tab(
+        "xin-y-kien",
+        pgettext_lazy("worklist", "Xin ý kiến chờ trả lời"),
+        role,
+        agency,
+        _asked(agency, SubStepKind.CONSULTATION),
+        FIFO,
+    )
+
+
 def _specialist_tabs(user: User, agency: Agency, today: Today) -> list[Tab]:
+    if agency.kind == AgencyKind.TAX_OFFICE:
+        return _tax_office_tabs(user, agency, today)
     unit = Q(competent_agency=agency)
     # What the specialist answers for: dossiers nobody has taken yet, and their own.
     mine_or_free = unit & (Q(state=State.ACCEPTED) | Q(state=State.PROCESSING, assignee=user))
 
-    def tab(key: str, label: Promise, condition: Q) -> Tab:
-        return Tab(key, label, Role.SPECIALIST, agency, condition)
+    def tab(key: str, label: Promise, condition: Q, ordering: tuple[Any, ...] = BY_DUE) -> Tab:
+        return Tab(key, label, Role.SPECIALIST, agency, condition, ordering)
 
-    return [
+    custody = agency.kind in CUSTODY_KINDS
+    tabs = [
+        tab(
+            "ho-so-chuyen-den",
+            pgettext_lazy("worklist", "Hồ sơ chuyển đến"),
+            unit & _incoming(agency, TransferPurpose.FILE),
+            FIFO,
+        )
+        if custody
+        else None,
         tab(
             "cho-nhan-xu-ly",
             pgettext_lazy("worklist", "Chờ nhận xử lý"),
@@ -204,9 +288,23 @@ def _specialist_tabs(user: User, agency: Agency, today: Today) -> list[Tab]:
             unit & Q(state=State.PROCESSING, assignee=user),
         ),
         tab(
+            "cho-nghia-vu",
+            pgettext_lazy("worklist", "Chờ nghĩa vụ tài chính"),
+            unit & Q(state=State.AWAITING_OBLIGATIONS),
+            FIFO,
+        )
+        if custody
+        else None,
+        _consultation_tab(Role.SPECIALIST, agency),
+        tab(
             "cv-den-han",
             pgettext_lazy("worklist", "Đến hạn hôm nay"),
             mine_or_free & _due_today(today),
+        ),
+        tab(
+            "cv-sap-den-han",
+            pgettext_lazy("worklist", "Sắp đến hạn"),
+            mine_or_free & _due_soon(today),
         ),
         Tab(
             "cv-qua-han",
@@ -217,30 +315,60 @@ def _specialist_tabs(user: User, agency: Agency, today: Today) -> list[Tab]:
             urgent=True,
         ),
     ]
+    return [t for t in tabs if t is not None]
+
+
+def _tax_office_tabs(user: User, agency: Agency, today: Today) -> list[Tab]:
+    """The tax authority answers the land office's tax-information slips (and consultations)."""
+    return [
+        Tab(
+            "cho-xac-dinh-thue",
+            pgettext_lazy("worklist", "Chờ xác định nghĩa vụ tài chính"),
+            Role.SPECIALIST,
+            agency,
+            _asked(agency, SubStepKind.TAX),
+            FIFO,
+        ),
+        _consultation_tab(Role.SPECIALIST, agency),
+    ]
 
 
 def _leader_tabs(user: User, agency: Agency, today: Today) -> list[Tab]:
     in_unit = Q(competent_agency=agency, state__in=OPEN_FOR_PROCESSING)
+    counting = Q(competent_agency=agency, state__in=COUNTING_STATES)
 
-    def tab(key: str, label: Promise, condition: Q) -> Tab:
-        return Tab(key, label, Role.LEADER, agency, condition)
+    def tab(key: str, label: Promise, condition: Q, ordering: tuple[Any, ...] = BY_DUE) -> Tab:
+        return Tab(key, label, Role.LEADER, agency, condition, ordering)
 
-    return [
+    tabs = [
         tab(
             "cho-phe-duyet",
             pgettext_lazy("worklist", "Chờ phê duyệt"),
             Q(competent_agency=agency, state=State.AWAITING_APPROVAL),
         ),
+        tab(
+            "ket-qua-chuyen-tra",
+            pgettext_lazy("worklist", "Kết quả chờ chuyển trả"),
+            Q(competent_agency=agency, holder=agency, state__in=RESULT_STATES)
+            & ~Q(receiving_agency=agency),
+            FIFO,
+        )
+        if agency.kind in CUSTODY_KINDS
+        else None,
         tab("dang-giai-quyet", pgettext_lazy("worklist", "Đang giải quyết tại đơn vị"), in_unit),
+        tab(
+            "ld-sap-den-han", pgettext_lazy("worklist", "Sắp đến hạn"), counting & _due_soon(today)
+        ),
         Tab(
             "ld-qua-han",
             pgettext_lazy("worklist", "Quá hạn"),
             Role.LEADER,
             agency,
-            in_unit & _overdue(today),
+            counting & _overdue(today),
             urgent=True,
         ),
     ]
+    return [t for t in tabs if t is not None]
 
 
 def _admin_tabs(user: User, agency: Agency, today: Today) -> list[Tab]:
@@ -251,7 +379,7 @@ def _admin_tabs(user: User, agency: Agency, today: Today) -> list[Tab]:
             pgettext_lazy("worklist", "Quá hạn"),
             Role.ADMIN,
             agency,
-            Q(state__in=OPEN_FOR_PROCESSING) & _overdue(today),
+            Q(state__in=COUNTING_STATES) & _overdue(today),
             urgent=True,
         ),
     ]
@@ -291,6 +419,12 @@ def list_tab(user: User, tab: Tab) -> QuerySet[Dossier]:
     return queryset.select_related(*WORKLIST_RELATED).order_by(*tab.ordering, "pk")
 
 
+def user_units(user: Any) -> list[Agency]:
+    """The units ``user`` holds a role in, each once, by name (for the dossier register)."""
+    units = {m.agency_id: m.agency for m in permissions.memberships_of(user)}
+    return sorted(units.values(), key=lambda agency: agency.name)
+
+
 # --- the desk -----------------------------------------------------------------------------------
 
 
@@ -303,6 +437,7 @@ def get_visible_dossier(user: Any, dossier_id: int) -> Dossier:
         "competent_agency__ward",
         "assignee",
         "invoice",
+        "holder",
     )
     dossier = queryset.filter(pk=dossier_id).first()
     if dossier is None:
@@ -360,6 +495,64 @@ class FileEntry:
     component: str
 
 
+@dataclass(frozen=True)
+class TransferEntry:
+    """A hand-over of the paper file or of the result, with its transfer slip (PDF)."""
+
+    transfer: Transfer
+    slip: DossierFile | None
+
+
+@dataclass(frozen=True)
+class SubStepEntry:
+    """The tax step or a consultation. ``late``: answered after its due time, or still open
+    past it."""
+
+    step: SubStep
+    late: bool
+
+
+@dataclass(frozen=True)
+class SupplementEntry:
+    request: SupplementRequest
+    notice: DossierFile | None  # Mẫu 02
+
+
+@dataclass(frozen=True)
+class Custody:
+    """Where the paper file is: with ``holder``, or on its way (``in_transit``)."""
+
+    holder: Agency | None
+    in_transit: Transfer | None
+
+
+@dataclass(frozen=True)
+class Reckoning:
+    """How one due time was computed: the explanation ``motcua due`` prints."""
+
+    title: str | Promise
+    start_label: str | Promise
+    started_at: datetime
+    effective_at: datetime
+    counting_starts: date
+    due_at: datetime
+    days: str
+    notes: list[str]
+    skipped: list[tuple[date, str]]
+
+
+@dataclass(frozen=True)
+class Rescheduling:
+    """The one new appointment, with its apology (Mẫu 04)."""
+
+    at: datetime
+    original_due_at: datetime
+    new_due_at: datetime
+    reason: str
+    apology: DossierFile | None
+    skipped: list[tuple[date, str]]
+
+
 @dataclass
 class DeskData:
     """Everything the desk shows besides the dossier itself."""
@@ -367,31 +560,281 @@ class DeskData:
     attachments: list[FileEntry]
     receipt_slip: DossierFile | None
     results: list[DossierFile]
+    refusal_notice: DossierFile | None
     timeline: list[TimelineEntry]
-    supplements: list[SupplementRequest]
+    supplements: list[SupplementEntry]
     invoice: Invoice | None
     invoice_lines: list[InvoiceLine]
+    transfers: list[TransferEntry]
+    substeps: list[SubStepEntry]
+    custody: Custody | None  # None: the procedure has no paper file to follow
+    two_appointments: bool
+    reckonings: list[Reckoning]
+    second_phase_days: str
+    rescheduling: Rescheduling | None
+
+    @property
+    def open_transfers(self) -> list[Transfer]:
+        return [e.transfer for e in self.transfers if e.transfer.received_at is None]
+
+    @property
+    def tax_step(self) -> SubStep | None:
+        """The latest tax step: sent (first appointment kept), then answered (proof received)."""
+        steps = [e.step for e in self.substeps if e.step.kind == SubStepKind.TAX]
+        return steps[-1] if steps else None
+
+    @property
+    def open_consultations(self) -> list[SubStep]:
+        return [
+            e.step
+            for e in self.substeps
+            if e.step.kind == SubStepKind.CONSULTATION and e.step.answered_at is None
+        ]
 
 
-def desk_data(dossier: Dossier) -> DeskData:
+def desk_data(dossier: Dossier, now: datetime | None = None) -> DeskData:
+    now = now or clock.now()
     files = list(dossier.files.all())
     names = {d.key: d.name for d in dossier.procedure.documents.all()}
     invoice: Invoice | None = getattr(dossier, "invoice", None)
-    events = dossier.events.select_related("actor", "agency").order_by("at", "pk")
+    events = list(dossier.events.select_related("actor", "agency").order_by("at", "pk"))
     supplements = dossier.supplements.select_related("requested_by").order_by("requested_at")
-    slips = [f for f in files if f.kind == FileKind.RECEIPT_SLIP]
+    transfers = dossier.transfers.select_related(
+        "from_agency", "to_agency", "sent_by", "received_by"
+    ).order_by("sent_at", "pk")
+    substeps = dossier.substeps.select_related("agency", "requested_by", "answered_by")
+    by_kind = _files_by_kind(files)
+    two_appointments = has_two_appointments(dossier.procedure)
+    transfer_entries = _transfer_entries(list(transfers), by_kind[FileKind.TRANSFER_SLIP])
     return DeskData(
         attachments=[
-            FileEntry(f, names.get(f.component_key, ""))
-            for f in files
-            if f.kind == FileKind.ATTACHMENT
+            FileEntry(f, names.get(f.component_key, "")) for f in by_kind[FileKind.ATTACHMENT]
         ],
-        receipt_slip=slips[-1] if slips else None,
-        results=[f for f in files if f.kind == FileKind.RESULT],
+        receipt_slip=_last(by_kind[FileKind.RECEIPT_SLIP]),
+        results=by_kind[FileKind.RESULT],
+        refusal_notice=_last(by_kind[FileKind.REFUSAL_NOTICE]),
         timeline=[_timeline_entry(event) for event in events],
-        supplements=list(supplements),
+        supplements=[
+            SupplementEntry(request, notice)
+            for request, notice in _pair(list(supplements), by_kind[FileKind.SUPPLEMENT_NOTICE])
+        ],
         invoice=invoice,
         invoice_lines=list(invoice.lines.all()) if invoice is not None else [],
+        transfers=transfer_entries,
+        substeps=[SubStepEntry(step, _is_late(step, now)) for step in substeps],
+        custody=_custody(dossier, transfer_entries),
+        two_appointments=two_appointments,
+        reckonings=reckonings(dossier, events, two_appointments=two_appointments),
+        second_phase_days=_days_text(dossier, 2) if two_appointments else "",
+        rescheduling=_rescheduling(dossier, events, by_kind[FileKind.APOLOGY]),
+    )
+
+
+def _files_by_kind(files: list[DossierFile]) -> dict[str, list[DossierFile]]:
+    grouped: dict[str, list[DossierFile]] = {kind: [] for kind in FileKind.values}
+    for record in files:
+        grouped.setdefault(record.kind, []).append(record)
+    return grouped
+
+
+def _last(files: list[DossierFile]) -> DossierFile | None:
+    return files[-1] if files else None
+
+
+def _pair(
+    requests: list[SupplementRequest], notices: list[DossierFile]
+) -> list[tuple[SupplementRequest, DossierFile | None]]:
+    """Each supplement request with its Mẫu 02: both are issued once per request, in order."""
+    return [
+        (request, notices[index] if index < len(notices) else None)
+        for index, request in enumerate(requests)
+    ]
+
+
+def _transfer_entries(transfers: list[Transfer], slips: list[DossierFile]) -> list[TransferEntry]:
+    by_name = {record.original_name: record for record in slips}
+    return [TransferEntry(t, by_name.get(f"{t.slip_number}.pdf")) for t in transfers]
+
+
+def _is_late(step: SubStep, now: datetime) -> bool:
+    if step.due_at is None:
+        return False
+    return (step.answered_at or now) > step.due_at
+
+
+def _custody(dossier: Dossier, transfers: list[TransferEntry]) -> Custody | None:
+    if not dossier.procedure.paper_file:
+        return None
+    moving = [e.transfer for e in transfers if e.transfer.received_at is None]
+    return Custody(holder=dossier.holder, in_transit=moving[-1] if moving else None)
+
+
+# --- every due date explains itself ------------------------------------------------------------
+
+
+def _starts_clock(event: DossierEvent) -> bool:
+    """The events at which ``reception.start_clock`` ran: receipt (or the fee that completed
+    it), and a complete supplement after appraisal, which restarts the clock from zero."""
+    if event.action in ("accept", "settle_payment"):
+        return event.to_state == State.ACCEPTED
+    return event.action == "supplement" and event.to_state == State.PROCESSING
+
+
+def reckonings(
+    dossier: Dossier, events: list[DossierEvent], *, two_appointments: bool
+) -> list[Reckoning]:
+    """How the dossier's due times were computed, from the events that started its clock: one
+    for a single appointment, the first and (once the obligations are met) the second for a
+    two-appointment procedure. Empty before the clock starts."""
+    start: DossierEvent | None = None
+    second: DossierEvent | None = None
+    for event in events:
+        if _starts_clock(event):
+            start, second = event, None
+        elif event.action == "record_obligations_met":
+            second = event
+    if start is None:
+        return []
+    if start.action == "supplement":
+        start_label: Promise = _("Nhận đủ hồ sơ bổ sung (tính lại từ đầu)")
+    elif start.action == "settle_payment":
+        start_label = _("Nộp đủ phí, lệ phí (hoàn tất tiếp nhận)")
+    else:
+        start_label = _("Tiếp nhận hồ sơ")
+    first_title = (
+        _("Hẹn lần 1: gửi thông tin sang cơ quan thuế")
+        if two_appointments
+        else _("Hẹn trả kết quả")
+    )
+    result = [_reckon(dossier, start.at, 1, first_title, start_label)]
+    if two_appointments and second is not None:
+        result.append(
+            _reckon(
+                dossier,
+                second.at,
+                2,
+                _("Hẹn lần 2: trả kết quả"),
+                _("Nhận chứng từ hoàn thành nghĩa vụ tài chính"),
+            )
+        )
+    return result
+
+
+def _reckon(
+    dossier: Dossier, started_at: datetime, phase: int, title: Promise, start_label: Promise
+) -> Reckoning:
+    deadline: Deadline = deadline_for(dossier.procedure, started_at, phase=phase)
+    english = translation.get_language() == "en"
+    notes = [
+        item.reason_en if english else item.reason_vi
+        for item in deadline.explanation
+        if isinstance(item, Note)
+    ]
+    skipped = [
+        (item.day, item.reason_en if english else item.reason_vi)
+        for item in deadline.explanation
+        if not isinstance(item, Note)
+    ]
+    return Reckoning(
+        title=title,
+        start_label=start_label,
+        started_at=started_at,
+        effective_at=deadline.effective_received_at,
+        counting_starts=deadline.counting_starts,
+        due_at=deadline.due_at,
+        days=_days_text(dossier, phase),
+        notes=notes,
+        skipped=skipped,
+    )
+
+
+def _days_text(dossier: Dossier, phase: int) -> str:
+    from motcua.catalog.models import DeadlineKind
+
+    procedure = dossier.procedure
+    if procedure.deadline_kind == DeadlineKind.SAME_DAY:
+        return str(_("Trong ngày (nhận sau 15:00 thì trả ngày làm việc kế tiếp)"))
+    days = phase_days(procedure, phase).normalize()
+    return str(_("%(days)s ngày làm việc") % {"days": f"{days:f}"})
+
+
+def _rescheduling(
+    dossier: Dossier, events: list[DossierEvent], apologies: list[DossierFile]
+) -> Rescheduling | None:
+    if dossier.rescheduled_at is None or dossier.original_due_at is None:
+        return None
+    assert dossier.due_at is not None  # noqa: S101 (a rescheduled dossier has a due time)
+    event = next((e for e in reversed(events) if e.action == "reschedule"), None)
+    english = translation.get_language() == "en"
+    original_day = clock.localtime(dossier.original_due_at).date()
+    new_day = clock.localtime(dossier.due_at).date()
+    days_off = default_calendar().days_off_between(original_day + timedelta(days=1), new_day)
+    return Rescheduling(
+        at=dossier.rescheduled_at,
+        original_due_at=dossier.original_due_at,
+        new_due_at=dossier.due_at,
+        reason=event.note if event is not None else "",
+        apology=_last(apologies),
+        skipped=[(d.day, d.reason_en if english else d.reason_vi) for d in days_off],
+    )
+
+
+# --- actions besides the transitions ----------------------------------------------------------
+
+
+def may_send_file(user: Any, dossier: Dossier) -> bool:
+    """The unit holding the paper file hands it on when the hand-over is due: the receiving
+    center to the competent unit while the dossier is in processing, the competent unit back to
+    the center once there is a result (approved or stopped)."""
+    holder_id = dossier.holder_id
+    if holder_id is None or not permissions.is_officer_of(user, holder_id):
+        return False
+    if dossier.receiving_agency_id == dossier.competent_agency_id:
+        return False
+    if holder_id == dossier.receiving_agency_id:
+        return dossier.state in OPEN_FOR_PROCESSING
+    return holder_id == dossier.competent_agency_id and dossier.state in RESULT_STATES
+
+
+def receivable_transfers(user: Any, transfers: list[Transfer]) -> list[Transfer]:
+    """Open transfers addressed to one of ``user``'s units."""
+    return [t for t in transfers if permissions.is_officer_of(user, t.to_agency_id)]
+
+
+def answerable_consultations(user: Any, steps: list[SubStep]) -> list[SubStep]:
+    """Open consultations addressed to one of ``user``'s units."""
+    return [s for s in steps if permissions.is_officer_of(user, s.agency_id)]
+
+
+def may_request_consultation(user: Any, dossier: Dossier) -> bool:
+    return dossier.state == State.PROCESSING and permissions.has_role(
+        user, dossier, Role.SPECIALIST, "competent"
+    )
+
+
+def extra_actions(user: Any, dossier: Dossier, data: DeskData) -> tuple[list[str], list[str]]:
+    """Desk actions that are not transitions of the dossier (custody, consultations), split
+    into those shown before the transitions and those shown after them."""
+    before, after = [], []
+    if receivable_transfers(user, data.open_transfers):
+        before.append("receive_file")
+    if may_send_file(user, dossier):
+        before.append("send_file")
+    if answerable_consultations(user, data.open_consultations):
+        before.append("answer_consultation")
+    if may_request_consultation(user, dossier):
+        after.append("request_consultation")
+    return before, after
+
+
+def consultable_agencies(dossier: Dossier) -> list[Agency]:
+    """Agencies of the province a competent unit may ask for an opinion: any but itself and
+    the service centers (which receive, not decide)."""
+    return list(
+        Agency.objects.filter(province_id=dossier.competent_agency.province_id)
+        .exclude(pk=dossier.competent_agency_id)
+        .exclude(kind__in=(AgencyKind.PROVINCE_CENTER, AgencyKind.COMMUNE_CENTER))
+        .order_by("kind", "name")
     )
 
 

@@ -28,10 +28,10 @@ from motcua.backoffice import forms, selectors
 from motcua.backoffice.templatetags.backoffice_tags import vnd
 from motcua.catalog.selectors import get_current_procedure, list_current_procedures
 from motcua.core import clock
-from motcua.core.errors import InvalidInputs, MotcuaError, NotFound
+from motcua.core.errors import Forbidden, InvalidInputs, MotcuaError, NotFound
 from motcua.core.web import add_error_to_form, flash_error
-from motcua.dossiers import permissions, services
-from motcua.dossiers.models import Dossier
+from motcua.dossiers import documents, permissions, services
+from motcua.dossiers.models import Dossier, SubStep, Transfer
 from motcua.dossiers.states import ACTION_LABELS, Channel, State
 from motcua.org.models import Agency
 
@@ -103,6 +103,7 @@ def worklist(request: HttpRequest) -> HttpResponse:
         "page": page,
         "rows": rows,
         "now": now,
+        "register_form": register_book_form(user, now),
     }
     return _page(request, "worklist.html", context)
 
@@ -147,16 +148,75 @@ def _done(message: str | Promise) -> Callable[[Dossier], str]:
 
 @dataclass(frozen=True)
 class DeskAction:
-    """How the desk offers one action: its form, the one service it calls, the message after."""
+    """How the desk offers one action: its form, the one service it calls (with the dossier's
+    id, ``actor`` and the form's arguments), the message made from what the service returns."""
 
     form: type[forms.ActionForm]
-    service: Callable[..., Dossier]
-    done: Callable[[Dossier], str]
+    service: Callable[..., Any]
+    done: Callable[[Any], str]
     style: str = ""
 
 
 def _supplement_requested(dossier: Dossier) -> str:
     return _("Đã gửi yêu cầu bổ sung hồ sơ %(code)s.") % {"code": dossier.code}
+
+
+def _obligations_met(dossier: Dossier) -> str:
+    return _(
+        "Đã ghi nhận hoàn thành nghĩa vụ tài chính của hồ sơ %(code)s; hẹn lần 2: %(due)s."
+    ) % {
+        "code": dossier.code,
+        "due": _when(dossier.due_at),
+    }
+
+
+def _rescheduled(dossier: Dossier) -> str:
+    return _(
+        "Đã hẹn lại ngày trả kết quả hồ sơ %(code)s: %(due)s; Phiếu xin lỗi và hẹn lại (Mẫu 04) "
+        "đã được phát hành."
+    ) % {"code": dossier.code, "due": _when(dossier.due_at)}
+
+
+# Custody and consultations are not transitions: their services take other ids and return the
+# transfer or the sub-step; the desk calls them the way it calls the others.
+
+
+def _send_file(dossier_id: int, *, actor: Any, means: str, items: list[str], note: str) -> Any:
+    return services.send_file(dossier_id, actor=actor, means=means, items=items, note=note)
+
+
+def _receive_file(dossier_id: int, *, actor: Any, transfer_id: int) -> Any:
+    return services.receive_file(transfer_id, actor=actor)
+
+
+def _answer_consultation(dossier_id: int, *, actor: Any, substep_id: int, answer: str) -> Any:
+    return services.answer_consultation(substep_id, actor=actor, answer=answer)
+
+
+def _file_sent(transfer: Transfer) -> str:
+    return _("Đã chuyển hồ sơ %(code)s đến %(to)s, phiếu chuyển số %(slip)s.") % {
+        "code": transfer.dossier.code,
+        "to": transfer.to_agency.name,
+        "slip": transfer.slip_number,
+    }
+
+
+def _file_received(transfer: Transfer) -> str:
+    return _("Đã nhận hồ sơ %(code)s theo phiếu chuyển số %(slip)s.") % {
+        "code": transfer.dossier.code,
+        "slip": transfer.slip_number,
+    }
+
+
+def _consultation_sent(step: SubStep) -> str:
+    return _("Đã gửi xin ý kiến %(agency)s, hạn trả lời %(due)s.") % {
+        "agency": step.agency.name,
+        "due": _when(step.due_at),
+    }
+
+
+def _consultation_answered(step: SubStep) -> str:
+    return _("Đã gửi ý kiến trả lời về hồ sơ %(code)s.") % {"code": step.dossier.code}
 
 
 ACTIONS: dict[str, DeskAction] = {
@@ -221,6 +281,29 @@ ACTIONS: dict[str, DeskAction] = {
         _done(gettext_lazy("Đã trả kết quả hồ sơ %(code)s.")),
         "ok",
     ),
+    "send_to_tax": DeskAction(
+        forms.SendToTaxForm,
+        services.send_to_tax,
+        _done(
+            gettext_lazy(
+                "Đã chuyển thông tin hồ sơ %(code)s sang cơ quan thuế; thời gian cơ quan thuế "
+                "xác định nghĩa vụ tài chính không tính vào thời hạn."
+            )
+        ),
+        "ok",
+    ),
+    "record_obligations_met": DeskAction(
+        forms.ObligationsMetForm, services.record_obligations_met, _obligations_met, "ok"
+    ),
+    "reschedule": DeskAction(forms.RescheduleForm, services.reschedule, _rescheduled, "secondary"),
+    "send_file": DeskAction(forms.SendFileForm, _send_file, _file_sent, "ok"),
+    "receive_file": DeskAction(forms.ReceiveFileForm, _receive_file, _file_received, "ok"),
+    "request_consultation": DeskAction(
+        forms.ConsultationForm, services.request_consultation, _consultation_sent, "secondary"
+    ),
+    "answer_consultation": DeskAction(
+        forms.AnswerConsultationForm, _answer_consultation, _consultation_answered, "ok"
+    ),
 }
 
 
@@ -234,8 +317,16 @@ class ActionPanel:
     is_open: bool
 
 
-def _panels(user: Any, dossier: Dossier, bound: forms.ActionForm | None) -> list[ActionPanel]:
-    names = permissions.allowed_actions(user, dossier)
+def offered_actions(user: Any, dossier: Dossier, data: selectors.DeskData) -> list[str]:
+    """The desk's buttons in order: receiving and handing over the file and answering a
+    consultation first, then the transitions, then asking another agency."""
+    before, after = selectors.extra_actions(user, dossier, data)
+    return [*before, *permissions.allowed_actions(user, dossier), *after]
+
+
+def _panels(
+    user: Any, dossier: Dossier, names: list[str], bound: forms.ActionForm | None
+) -> list[ActionPanel]:
     panels = []
     for name in names:
         spec = ACTIONS.get(name)
@@ -246,7 +337,7 @@ def _panels(user: Any, dossier: Dossier, bound: forms.ActionForm | None) -> list
             ActionPanel(
                 name=name,
                 label=ACTION_LABELS.get(name, name),
-                form=form or spec.form(dossier=dossier, action=name),
+                form=form or spec.form(dossier=dossier, action=name, user=user),
                 url=reverse("backoffice:act", args=[dossier.pk, name]),
                 style=spec.style,
                 is_open=form is not None,
@@ -260,15 +351,17 @@ def _render_desk(
 ) -> HttpResponse:
     user: Any = request.user
     now = clock.now()
+    data = selectors.desk_data(dossier, now)
     context = {
         "dossier": dossier,
-        "data": selectors.desk_data(dossier),
+        "data": data,
         "form_rows": selectors.form_rows(dossier),
         "badge": selectors.deadline_badge(dossier, now),
         "boundaryless": selectors.is_boundaryless(dossier),
-        "panels": _panels(user, dossier, bound),
+        "panels": _panels(user, dossier, offered_actions(user, dossier, data), bound),
         "state_label": State(dossier.state).label,
         "state_class": selectors.state_class(dossier.state),
+        "may_print_control_sheet": dossier.accepted_at is not None and dossier.due_at is not None,
     }
     return _page(request, "desk.html", context)
 
@@ -294,8 +387,12 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     spec = ACTIONS.get(action)
     if spec is None:
         raise Http404
-    form = spec.form(request.POST, dossier=dossier, action=action)
+    form = spec.form(request.POST, dossier=dossier, action=action, user=user)
     if not form.is_valid():
+        if action not in offered_actions(user, dossier, selectors.desk_data(dossier)):
+            # The form would be re-shown in a panel this officer does not get: say why instead.
+            flash_error(request, Forbidden())
+            return redirect("backoffice:desk", pk=dossier.pk)
         return _render_desk(request, dossier, bound=form)
 
     try:
@@ -335,6 +432,60 @@ def dossier_file(request: HttpRequest, pk: int, file_id: int) -> FileResponse:
         filename=record.original_name,
         content_type=record.content_type,
     )
+
+
+# --- forms printed on demand: Mẫu 05 and Mẫu 06 -------------------------------------------------
+
+
+def _pdf(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+@login_required
+def control_sheet(request: HttpRequest, pk: int) -> HttpResponse:
+    """The processing control sheet (Mẫu 05) of a visible dossier as it stands now."""
+    dossier = selectors.get_visible_dossier(request.user, pk)
+    if dossier.accepted_at is None or dossier.due_at is None:
+        messages.error(
+            request,
+            _("Hồ sơ %(code)s chưa được tiếp nhận: chưa có phiếu kiểm soát.")
+            % {"code": dossier.code},
+        )
+        return redirect("backoffice:desk", pk=dossier.pk)
+    logger.info("backoffice.control_sheet dossier=%s user=%s", dossier.pk, request.user.pk)
+    return _pdf(documents.control_sheet(dossier), f"{dossier.code}-phieu-kiem-soat.pdf")
+
+
+@login_required
+def register_book(request: HttpRequest) -> HttpResponse:
+    """The dossier register (Mẫu 06) of one of the officer's units for a period: the form, or
+    with a valid period the PDF."""
+    units = selectors.user_units(request.user)
+    if not units:
+        raise Http404
+    form = forms.RegisterBookForm(request.GET or None, units=units)
+    if form.is_bound and form.is_valid():
+        agency = form.agency()
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        logger.info("backoffice.dossier_register agency=%s user=%s", agency.pk, request.user.pk)
+        content = documents.dossier_register(agency, start, end)
+        return _pdf(content, f"so-theo-doi-{agency.code}-{start:%Y%m%d}-{end:%Y%m%d}.pdf")
+    status = 422 if form.is_bound else 200
+    response = _page(request, "register_book.html", {"form": form})
+    response.status_code = status
+    return response
+
+
+def register_book_form(user: Any, now: datetime) -> forms.RegisterBookForm | None:
+    """The worklist's register form, this month so far by default; None without a unit."""
+    units = selectors.user_units(user)
+    if not units:
+        return None
+    today = clock.localtime(now).date()
+    initial = {"start": today.replace(day=1), "end": today}
+    return forms.RegisterBookForm(units=units, initial=initial)
 
 
 # --- counter registration ------------------------------------------------------------------------

@@ -7,7 +7,9 @@ Three audiences, three ways in:
 - the applicant: their own dossier by the access token handed out at submission
   (header ``X-Dossier-Token``): read it, supplement it, withdraw it, download its files;
 - officers (session or bearer key): the worklist, the dossier desk, every action of the
-  lifecycle, registration at the counter. A dossier outside the officer's units answers 404.
+  lifecycle, registration at the counter, the custody of the paper file (transfers and their
+  receipt) and consultations of other agencies. A dossier outside the officer's units answers
+  404.
 
 Each endpoint parses its input, calls one service of ``motcua.dossiers.services`` and answers
 with a schema; the rules (transitions, roles, deadlines, fees) live in the services.
@@ -17,9 +19,10 @@ import base64
 import binascii
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
+from django.conf import settings
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import FileResponse, HttpRequest
 from django.utils import translation
@@ -31,11 +34,19 @@ from ninja.security import APIKeyHeader
 from motcua.core import clock
 from motcua.core.errors import InvalidInput, InvalidInputs, MotcuaError, NotFound
 from motcua.dossiers import routing, services
-from motcua.dossiers.models import Dossier, DossierEvent, DossierFile
+from motcua.dossiers.models import (
+    Dossier,
+    DossierEvent,
+    DossierFile,
+    SubStep,
+    Transfer,
+    TransferMeans,
+)
 from motcua.dossiers.permissions import allowed_actions, visible_to
 from motcua.dossiers.states import ACTION_LABELS, OPEN_FOR_PROCESSING, State
 from motcua.dossiers.uploads import Upload
 from motcua.org.api import NotAuthenticated, officer_auth, officer_of
+from motcua.org.models import SERVICE_CENTER_KINDS, Agency
 
 router = Router(tags=["Hồ sơ"])
 
@@ -631,10 +642,68 @@ class OfficerEventOut(TimelineOut):
         return obj.agency.name if obj.agency is not None else None
 
 
+class TransferOut(Schema):
+    """A hand-over of the paper file (``file``) or of the result (``result``) between units, with
+    its transfer slip (phiếu chuyển)."""
+
+    id: int
+    dossier_id: int
+    purpose: str = Field(description="file: đến cơ quan giải quyết; result: về nơi tiếp nhận")
+    slip_number: str = Field(description="số phiếu chuyển")
+    from_agency: AgencyRef
+    to_agency: AgencyRef
+    means: str = Field(description="in_person, postal, courier hoặc electronic")
+    means_label: str
+    items: list[str] = Field(description="giấy tờ chuyển kèm")
+    note: str
+    sent_at: datetime
+    sent_by: UserRef
+    received_at: datetime | None = Field(description="null: đang chuyển")
+    received_by: UserRef | None
+
+    @staticmethod
+    def resolve_means_label(obj: Transfer) -> str:
+        return str(TransferMeans(obj.means).label)
+
+
+class SubStepOut(Schema):
+    """The tax step (``tax``: no deadline, the tax authority's time is not counted) or a
+    consultation of another agency (``consultation``) with its deadline and answer."""
+
+    id: int
+    dossier_id: int
+    kind: str = Field(description="tax hoặc consultation")
+    agency: AgencyRef
+    question: str
+    requested_at: datetime
+    requested_by: UserRef
+    due_at: datetime | None = Field(description="hạn trả lời; null với bước thuế")
+    answer: str
+    answered_at: datetime | None
+    answered_by: UserRef | None
+    late: bool = Field(description="trả lời sau hạn, hoặc chưa trả lời mà đã quá hạn")
+
+    @staticmethod
+    def resolve_late(obj: SubStep) -> bool:
+        if obj.due_at is None:
+            return False
+        return (obj.answered_at or clock.now()) > obj.due_at
+
+
 class OfficerDossierOut(ApplicantDossierOut):
     summary: str
     assignee: UserRef | None
     processing_note: str
+    holder: AgencyRef | None = Field(
+        description="đơn vị đang giữ hồ sơ giấy; null khi đang chuyển hoặc chưa tiếp nhận"
+    )
+    first_appointment_at: datetime | None = Field(
+        description="hẹn lần 1 (thủ tục hai lần hẹn): thời điểm gửi thông tin sang cơ quan thuế"
+    )
+    original_due_at: datetime | None = Field(description="hạn trả trước khi hẹn lại (Mẫu 04)")
+    rescheduled_at: datetime | None = Field(description="thời điểm xin lỗi, hẹn lại (một lần)")
+    transfers: list[TransferOut]
+    substeps: list[SubStepOut]
     allowed_actions: list[str] = Field(description="thao tác cán bộ này được làm lúc này")
     events: list[OfficerEventOut]
 
@@ -646,9 +715,35 @@ class OfficerDossierOut(ApplicantDossierOut):
     def resolve_events(obj: Dossier) -> list[DossierEvent]:
         return list(obj.events.all())
 
+    @staticmethod
+    def resolve_transfers(obj: Dossier) -> list[Transfer]:
+        return list(obj.transfers.all())
+
+    @staticmethod
+    def resolve_substeps(obj: Dossier) -> list[SubStep]:
+        return list(obj.substeps.all())
+
 
 def _officer_dossier(user: Any, dossier_id: int) -> Dossier:
-    dossier = _with_details(visible_to(user)).filter(pk=dossier_id).first()
+    queryset = (
+        _with_details(visible_to(user))
+        .select_related("holder")
+        .prefetch_related(
+            Prefetch(
+                "transfers",
+                queryset=Transfer.objects.select_related(
+                    "from_agency", "to_agency", "sent_by", "received_by"
+                ).order_by("sent_at", "pk"),
+            ),
+            Prefetch(
+                "substeps",
+                queryset=SubStep.objects.select_related(
+                    "agency", "requested_by", "answered_by"
+                ).order_by("requested_at", "pk"),
+            ),
+        )
+    )
+    dossier = queryset.filter(pk=dossier_id).first()
     if dossier is None:
         raise _not_found()
     return dossier
@@ -684,16 +779,40 @@ class ActionIn(Schema):
     """The fields each action reads; the others are ignored."""
 
     reason: str = Field(
-        "", max_length=2000, description="refuse, request_supplement, send_back, stop"
+        "",
+        max_length=2000,
+        description="refuse, request_supplement, send_back, stop, reschedule (lý do, lời xin lỗi)",
     )
     items: list[str] = Field(
         default_factory=list, max_length=50, description="request_supplement: giấy tờ cần bổ sung"
     )
-    note: str = Field("", max_length=4000, description="submit_for_approval (bắt buộc), approve")
+    note: str = Field(
+        "",
+        max_length=4000,
+        description=(
+            "submit_for_approval (bắt buộc), approve, send_to_tax (nội dung Phiếu chuyển thông "
+            "tin, bắt buộc), record_obligations_met (chứng từ nghĩa vụ tài chính, bắt buộc)"
+        ),
+    )
     assignee: int | None = Field(None, description="assign: id của chuyên viên")
+    new_date: date | None = Field(
+        None,
+        description=(
+            "reschedule: ngày hẹn trả mới (YYYY-MM-DD), ngày làm việc sau hạn hiện tại; chỉ một "
+            "lần, chậm nhất 01 ngày làm việc trước hạn"
+        ),
+    )
 
 
 ActionHandler = Callable[[int, Any, ActionIn], Dossier]
+
+
+def _reschedule(dossier_id: int, actor: Any, body: ActionIn) -> Dossier:
+    if body.new_date is None:
+        raise InvalidInput(
+            _("“%(name)s” là bắt buộc."), field="new_date", code="required", name="new_date"
+        )
+    return services.reschedule(dossier_id, actor=actor, new_date=body.new_date, reason=body.reason)
 
 
 def _request_supplement(dossier_id: int, actor: Any, body: ActionIn) -> Dossier:
@@ -719,6 +838,11 @@ ACTIONS: dict[str, ActionHandler] = {
     "stop": lambda pk, actor, body: services.stop(pk, actor=actor, reason=body.reason),
     "return_result": lambda pk, actor, body: services.return_result(pk, actor=actor),
     "record_cash_payment": lambda pk, actor, body: services.record_cash_payment(pk, actor=actor),
+    "send_to_tax": lambda pk, actor, body: services.send_to_tax(pk, actor=actor, note=body.note),
+    "record_obligations_met": lambda pk, actor, body: services.record_obligations_met(
+        pk, actor=actor, note=body.note
+    ),
+    "reschedule": _reschedule,
 }
 
 
@@ -733,7 +857,14 @@ def act(
 ) -> Dossier:
     """Take one action of the lifecycle on the dossier (the desk's buttons: see
     ``allowed_actions``). 404 outside the officer's units, 403 ``wrong_role`` without the role,
-    409 when the dossier's state does not allow it, 422 when a required field is missing."""
+    409 when the dossier's state does not allow it, 422 when a required field is missing.
+
+    Land dossiers: ``send_to_tax`` (``note``) sends the tax-information slip and closes the
+    first appointment (national status 6; the tax authority's time is not counted);
+    ``record_obligations_met`` (``note``) starts the second appointment; ``reschedule``
+    (``new_date``, ``reason``) moves the due date once with an apology (Mẫu 04): 409
+    ``already_rescheduled``, ``reschedule_too_late``, ``reschedule_not_applicable``, 422 on
+    ``new_date``."""
     handler = ACTIONS.get(action)
     if handler is None:
         raise NotFound(
@@ -772,3 +903,133 @@ def register_at_counter(request: HttpRequest, payload: CounterIn) -> Status[Doss
             channel=payload.channel,
         )
     return Status(201, _officer_dossier(officer_of(request), dossier.pk))
+
+
+# --- officers: custody of the paper file ---------------------------------------------------------
+
+
+class TransferIn(Schema):
+    means: Literal["in_person", "postal", "courier", "electronic"] = Field(
+        ...,
+        description=(
+            "in_person (giao trực tiếp), postal (bưu chính công ích), courier (chuyển phát), "
+            "electronic (điện tử)"
+        ),
+    )
+    items: list[str] = Field(
+        default_factory=list,
+        max_length=50,
+        description="giấy tờ chuyển kèm; để trống thì phiếu liệt kê thành phần hồ sơ",
+    )
+    note: str = Field("", max_length=2000)
+
+
+@router.post(
+    "/dossiers/{int:dossier_id}/transfers",
+    response={201: TransferOut},
+    auth=officer_auth,
+    url_name="dossier-transfer",
+)
+def send_file(request: HttpRequest, dossier_id: int, payload: TransferIn) -> Status[Transfer]:
+    """The unit holding the paper file hands it on, with a transfer slip: the receiving center to
+    the competent unit while the dossier is processed, the competent unit back to the center once
+    there is a result (approved or stopped). 403 ``not_holder`` for any other unit, 409
+    ``transfer_not_due`` when no hand-over is due."""
+    transfer = services.send_file(
+        dossier_id,
+        actor=officer_of(request),
+        means=payload.means,
+        items=payload.items,
+        note=payload.note,
+    )
+    return Status(201, _transfer(transfer.pk))
+
+
+@router.post(
+    "/transfers/{int:transfer_id}/receive",
+    response=TransferOut,
+    auth=officer_auth,
+    url_name="transfer-receive",
+)
+def receive_file(request: HttpRequest, transfer_id: int) -> Transfer:
+    """An officer of the recipient unit confirms the file (or the result) has arrived: that unit
+    now holds it. 404 for anyone else, 409 ``already_received``."""
+    if not Transfer.objects.filter(pk=transfer_id).exists():
+        raise _not_found()
+    services.receive_file(transfer_id, actor=officer_of(request))
+    return _transfer(transfer_id)
+
+
+def _transfer(transfer_id: int) -> Transfer:
+    return Transfer.objects.select_related(
+        "from_agency", "to_agency", "sent_by", "received_by"
+    ).get(pk=transfer_id)
+
+
+# --- officers: consultations ---------------------------------------------------------------------
+
+
+class ConsultationIn(Schema):
+    agency: int | str = Field(..., description="cơ quan được lấy ý kiến: id hoặc slug")
+    question: str = Field(..., max_length=4000, description="nội dung xin ý kiến")
+    days: int = Field(..., description="thời hạn trả lời, 1–30 ngày làm việc")
+
+
+class AnswerIn(Schema):
+    answer: str = Field(..., max_length=4000)
+
+
+@router.post(
+    "/dossiers/{int:dossier_id}/consultations",
+    response={201: SubStepOut},
+    auth=officer_auth,
+    url_name="dossier-consultation",
+)
+def request_consultation(
+    request: HttpRequest, dossier_id: int, payload: ConsultationIn
+) -> Status[SubStep]:
+    """The competent unit's specialist asks another agency of the province for its opinion,
+    with a deadline in working days (Decree 61/2018 Art. 19). The consulted agency's officers
+    then see the dossier. 403 ``wrong_role``, 422 on ``agency``, ``question`` or ``days``."""
+    step = services.request_consultation(
+        dossier_id,
+        actor=officer_of(request),
+        agency_id=_agency_id(payload.agency),
+        question=payload.question,
+        days=payload.days,
+    )
+    return Status(201, _substep(step.pk))
+
+
+@router.post(
+    "/consultations/{int:substep_id}/answer",
+    response=SubStepOut,
+    auth=officer_auth,
+    url_name="consultation-answer",
+)
+def answer_consultation(request: HttpRequest, substep_id: int, payload: AnswerIn) -> SubStep:
+    """An officer of the consulted agency answers; ``late`` says whether after the deadline.
+    404 for anyone else, 409 ``already_answered``."""
+    services.answer_consultation(substep_id, actor=officer_of(request), answer=payload.answer)
+    return _substep(substep_id)
+
+
+def _agency_id(value: int | str) -> int:
+    """An agency of the province that may give an opinion (service centers receive, not
+    decide), by id or slug."""
+    lookup = {"pk": int(value)} if str(value).isdigit() else {"slug": str(value)}
+    agencies = Agency.objects.filter(province_id=settings.MOTCUA_PROVINCE_CODE).exclude(
+        kind__in=SERVICE_CENTER_KINDS
+    )
+    agency_id = agencies.filter(**lookup).values_list("pk", flat=True).first()
+    if agency_id is None:
+        raise InvalidInput(
+            _("Không có cơ quan nào như đã chọn."), field="agency", code="unknown_agency"
+        )
+    return agency_id
+
+
+def _substep(substep_id: int) -> SubStep:
+    return SubStep.objects.select_related("agency", "requested_by", "answered_by").get(
+        pk=substep_id
+    )

@@ -20,14 +20,30 @@ from motcua.catalog.models import DeadlineKind, FeeItem, Procedure
 from motcua.catalog.selectors import list_current_procedures
 from motcua.core.errors import NotFound
 from motcua.core.text import search_key
-from motcua.dossiers.models import Dossier, DossierEvent, DossierFile, FileKind
+from motcua.dossiers.models import (
+    Dossier,
+    DossierEvent,
+    DossierFile,
+    FileKind,
+    SubStep,
+    SubStepKind,
+    TransferPurpose,
+)
 from motcua.dossiers.states import ACTION_LABELS, State
 from motcua.org.models import SERVICE_CENTER_KINDS, Agency, AgencyKind
 
 CENTER_SEARCH_LIMIT = 30
+NOTICE_KINDS = (FileKind.SUPPLEMENT_NOTICE, FileKind.REFUSAL_NOTICE, FileKind.APOLOGY)
 SUPPLEMENT_ACTIONS = frozenset({"request_supplement", "request_supplement_after_appraisal"})
-# Notes written to or by the applicant; the others (appraisal, sending back) are internal.
-APPLICANT_NOTE_ACTIONS = SUPPLEMENT_ACTIONS | {"refuse", "supplement", "stop", "withdraw"}
+# Notes written to or by the applicant; the others (appraisal, sending back) are internal. The
+# reason of a rescheduling is the apology addressed to the applicant (Mẫu 04).
+APPLICANT_NOTE_ACTIONS = SUPPLEMENT_ACTIONS | {
+    "refuse",
+    "supplement",
+    "stop",
+    "withdraw",
+    "reschedule",
+}
 
 
 # --- procedures -----------------------------------------------------------------------------
@@ -163,6 +179,19 @@ def get_dossier_by_token(access_token: str) -> Dossier:
             "files",
             "supplements",
             "procedure__documents",
+            # The tax step of a two-appointment land dossier: when the first appointment was
+            # kept (sent to the tax authority) and whether the second is counted yet.
+            Prefetch(
+                "substeps",
+                queryset=SubStep.objects.filter(kind=SubStepKind.TAX).order_by("requested_at"),
+                to_attr="tax_steps",
+            ),
+            # Mẫu 02, 03 and 04, listed together among the downloads.
+            Prefetch(
+                "files",
+                queryset=DossierFile.objects.filter(kind__in=NOTICE_KINDS),
+                to_attr="notice_files",
+            ),
         )
         .filter(access_token=access_token)
         .first()
@@ -253,6 +282,20 @@ _PLAIN_TEXT = {
     "stop": _("Dừng giải quyết hồ sơ"),
     "return_result": _("Đã trả kết quả"),
     "withdraw": _("Người nộp đã rút hồ sơ"),
+    "send_to_tax": _(
+        "Thông tin hồ sơ được chuyển sang cơ quan thuế để xác định nghĩa vụ tài chính"
+    ),
+    "record_obligations_met": _("Đã nhận chứng từ hoàn thành nghĩa vụ tài chính"),
+    "reschedule": _("Cơ quan giải quyết xin lỗi và hẹn lại ngày trả kết quả"),
+    "request_consultation": _("Cơ quan giải quyết lấy ý kiến cơ quan liên quan"),
+    "answer_consultation": _("Cơ quan liên quan đã có ý kiến"),
+}
+# Hand-overs read differently for the file and for the result.
+_TRANSFER_TEXT = {
+    ("send_file", TransferPurpose.FILE): _("Hồ sơ được chuyển đến cơ quan giải quyết"),
+    ("receive_file", TransferPurpose.FILE): _("Cơ quan giải quyết đã nhận hồ sơ"),
+    ("send_file", TransferPurpose.RESULT): _("Kết quả được chuyển về nơi tiếp nhận"),
+    ("receive_file", TransferPurpose.RESULT): _("Nơi tiếp nhận đã nhận kết quả để trả"),
 }
 _ACCEPTED_AWAITING_PAYMENT = _("Hồ sơ hợp lệ, đang chờ nộp phí, lệ phí")
 
@@ -272,7 +315,12 @@ def timeline(dossier: Dossier, *, public: bool) -> list[TimelineEntry]:
     acted and when, and the reasons and items of supplement requests only."""
     entries = []
     for event in dossier.events.all():
-        label = _PLAIN_TEXT.get(event.action) or ACTION_LABELS.get(event.action) or event.action
+        label = (
+            _TRANSFER_TEXT.get((event.action, event.data.get("purpose", "")))
+            or _PLAIN_TEXT.get(event.action)
+            or ACTION_LABELS.get(event.action)
+            or event.action
+        )
         if event.action == "accept" and event.to_state == State.AWAITING_PAYMENT:
             label = _ACCEPTED_AWAITING_PAYMENT
         shown = SUPPLEMENT_ACTIONS if public else APPLICANT_NOTE_ACTIONS

@@ -137,6 +137,7 @@ class TestWhichActionsAreOffered:
         assert offered(office.client_for(office.specialist), processing) == [
             "request_supplement_after_appraisal",
             "submit_for_approval",
+            "request_consultation",
         ]
         assert offered(office.client_for(office.leader), processing) == ["assign", "stop"]
         assert offered(office.client_for(office.leader), waiting) == [
