@@ -5,6 +5,7 @@ The README's settings table lists them; keep the two in step.
 """
 
 import os
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -140,8 +141,10 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-# Without collectstatic (development, tests) WhiteNoise serves straight from the app folders.
+# Without collectstatic (development, tests) WhiteNoise serves straight from the app folders,
+# and the not-yet-collected STATIC_ROOT is expected to be missing.
 WHITENOISE_USE_FINDERS = True
+warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media-not-served/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
