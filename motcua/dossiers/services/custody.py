@@ -77,7 +77,11 @@ def send_file(
 def receive_file(transfer_id: int, *, actor: Any) -> Transfer:
     """The recipient unit confirms it has the file (or the result) in hand."""
     with transaction.atomic():
-        transfer = Transfer.objects.select_related("dossier", "to_agency").get(pk=transfer_id)
+        transfer = (
+            Transfer.objects.filter(pk=transfer_id).select_related("dossier", "to_agency").first()
+        )
+        if transfer is None:
+            raise NotFound(_("Không tìm thấy hồ sơ."), code="dossier_not_found")
         dossier = lock_dossier(transfer.dossier_id, actor, None)
         if not permissions.is_officer_of(actor, transfer.to_agency_id):
             raise NotFound(_("Không tìm thấy hồ sơ."), code="dossier_not_found")

@@ -252,6 +252,10 @@ def test_the_file_must_be_received_before_the_next_hand_over(
         services.send_file(dossier.pk, actor=land.world.pleiku.receiver, means="pigeon")
     assert (caught.value.field, caught.value.code) == ("means", "transfer_means")
 
+    with pytest.raises(NotFound) as missing:
+        services.receive_file(outbound.pk + 1000, actor=branch.leader)
+    assert missing.value.code == "dossier_not_found"
+
     services.receive_file(outbound.pk, actor=branch.leader)
     services.start_processing(dossier.pk, actor=branch.specialist)
     # Before the result the branch has nothing to send back.
