@@ -263,6 +263,8 @@ def _specialist_tabs(user: User, agency: Agency, today: Today) -> list[Tab]:
     unit = Q(competent_agency=agency)
     # What the specialist answers for: dossiers nobody has taken yet, and their own.
     mine_or_free = unit & (Q(state=State.ACCEPTED) | Q(state=State.PROCESSING, assignee=user))
+    # A paper dossier is taken up once its file has arrived ("Hồ sơ chuyển đến" until then).
+    file_here = Q(holder=agency) | Q(procedure__paper_file=False)
 
     def tab(key: str, label: Promise, condition: Q, ordering: tuple[Any, ...] = BY_DUE) -> Tab:
         return Tab(key, label, Role.SPECIALIST, agency, condition, ordering)
@@ -280,7 +282,7 @@ def _specialist_tabs(user: User, agency: Agency, today: Today) -> list[Tab]:
         tab(
             "cho-nhan-xu-ly",
             pgettext_lazy("worklist", "Chờ nhận xử lý"),
-            unit & Q(state=State.ACCEPTED),
+            unit & Q(state=State.ACCEPTED) & file_here,
         ),
         tab(
             "dang-xu-ly",

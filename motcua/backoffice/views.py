@@ -32,6 +32,7 @@ from motcua.core.errors import Forbidden, InvalidInputs, MotcuaError, NotFound
 from motcua.core.web import add_error_to_form, flash_error
 from motcua.dossiers import documents, permissions, services
 from motcua.dossiers.models import Dossier, SubStep, Transfer
+from motcua.dossiers.services.custody import result_is_at_receiving_center
 from motcua.dossiers.states import ACTION_LABELS, Channel, State
 from motcua.org.models import Agency
 
@@ -321,7 +322,12 @@ def offered_actions(user: Any, dossier: Dossier, data: selectors.DeskData) -> li
     """The desk's buttons in order: receiving and handing over the file and answering a
     consultation first, then the transitions, then asking another agency."""
     before, after = selectors.extra_actions(user, dossier, data)
-    return [*before, *permissions.allowed_actions(user, dossier), *after]
+    transitions = permissions.allowed_actions(user, dossier)
+    if not result_is_at_receiving_center(dossier):
+        # A paper result is handed over once it is back at the center (its button would only
+        # meet "result_not_here").
+        transitions = [name for name in transitions if name != "return_result"]
+    return [*before, *transitions, *after]
 
 
 def _panels(
