@@ -284,6 +284,13 @@ def seed_demo_staff(password: str, province_code: int | None = None) -> int:
             role=Role.LEADER,
             password_hash=password_hash,
         )
+        add_staff(
+            username=f"gd.{slug}",
+            full_name=f"Giám đốc Trung tâm {center.ward.name}",
+            agency=center,
+            role=Role.LEADER,
+            password_hash=password_hash,
+        )
     _seed_provincial_staff(province_code, password_hash)
     office = Agency.objects.get(province_id=province_code, kind=AgencyKind.PROVINCE_OFFICE)
     admin = add_staff(
