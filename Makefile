@@ -31,13 +31,17 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy motcua
 
+# Each run gets a throw-away data folder, removed afterwards whatever the outcome.
 test-sqlite: $(STAMP)
-	MOTCUA_DATA_DIR=$$(mktemp -d) $(BIN)/pytest -n 2 -q
+	@data=$$(mktemp -d) && \
+	  MOTCUA_DATA_DIR=$$data $(BIN)/pytest -n 2 -q; \
+	  status=$$?; rm -rf "$$data"; exit $$status
 
 test-postgres: $(STAMP)
 	@url=$$(scripts/pg-throwaway.sh start) && port=$${url##*:} && port=$${port%%/*} && \
-	  MOTCUA_DATA_DIR=$$(mktemp -d) DATABASE_URL=$$url $(BIN)/pytest -n 2 -q; \
-	  status=$$?; scripts/pg-throwaway.sh stop $$port; exit $$status
+	  data=$$(mktemp -d) && \
+	  MOTCUA_DATA_DIR=$$data DATABASE_URL=$$url $(BIN)/pytest -n 2 -q; \
+	  status=$$?; rm -rf "$$data"; scripts/pg-throwaway.sh stop $$port; exit $$status
 
 ## system-deps: Debian packages the tests use (Chromium with its Vietnamese locale for browser
 ## tests, poppler for PDFs, PostgreSQL for the second run, gettext for translations)

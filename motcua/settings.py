@@ -31,6 +31,9 @@ MOTCUA_PROVINCE_CODE = int(_env("MOTCUA_PROVINCE_CODE", "52"))
 MOTCUA_PUBLIC_URL = _env("MOTCUA_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 MOTCUA_DEMO = _env_bool("MOTCUA_DEMO", False)
 MOTCUA_UPLOAD_MAX_BYTES = int(_env("MOTCUA_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
+# Per request: at most this many files, and this many bytes in all (413 beyond, body unread).
+MOTCUA_UPLOAD_MAX_FILES = int(_env("MOTCUA_UPLOAD_MAX_FILES", "20"))
+MOTCUA_REQUEST_MAX_BYTES = int(_env("MOTCUA_REQUEST_MAX_BYTES", str(MOTCUA_UPLOAD_MAX_BYTES * 6)))
 # The built-in sandbox gateway lives on this server: by default its URLs follow the public URL.
 MOTCUA_PAYMENT_GATEWAY_URL = _env(
     "MOTCUA_PAYMENT_GATEWAY_URL", f"{MOTCUA_PUBLIC_URL}/sandbox-gateway/pay"
@@ -42,6 +45,7 @@ MOTCUA_PAYMENT_MERCHANT = _env("MOTCUA_PAYMENT_MERCHANT", "MOTCUA52")
 MOTCUA_PAYMENT_SECRET = _env("MOTCUA_PAYMENT_SECRET", "sandbox-secret-change-me")
 MOTCUA_SANDBOX_GATEWAY = _env_bool("MOTCUA_SANDBOX_GATEWAY", True)
 EMAIL_BACKEND = _env("MOTCUA_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = _env("MOTCUA_EMAIL_FROM", "motcua@localhost")
 # Hours before a dossier's due time at which its leaders are warned (motcua escalate).
 MOTCUA_DUE_SOON_HOURS = int(_env("MOTCUA_DUE_SOON_HOURS", "24"))
 MOTCUA_ESCALATION_EMAIL = _env_bool("MOTCUA_ESCALATION_EMAIL", True)
@@ -86,6 +90,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "motcua.core.middleware.RequestGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "motcua.core.middleware.VietnameseFirstMiddleware",
@@ -150,6 +155,8 @@ MEDIA_URL = "/media-not-served/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DATA_UPLOAD_MAX_MEMORY_SIZE = MOTCUA_UPLOAD_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FILES = MOTCUA_UPLOAD_MAX_FILES
+CSRF_FAILURE_VIEW = "motcua.core.errors_views.csrf_failure"
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
