@@ -88,7 +88,7 @@ def deadline_badge(dossier: Dossier, now: datetime) -> DeadlineBadge | None:
     if dossier.state == State.SUPPLEMENT_REQUESTED:
         return DeadlineBadge("", _("Tạm dừng chờ bổ sung"))
     if dossier.state == State.AWAITING_OBLIGATIONS:
-        return DeadlineBadge("", _("Chờ nghĩa vụ tài chính, không tính thời gian"))
+        return DeadlineBadge("", _("Tạm dừng chờ nghĩa vụ tài chính"))
     ended = dossier.finished_at or dossier.closed_at
     if ended is not None:
         if ended > dossier.due_at:

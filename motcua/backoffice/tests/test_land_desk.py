@@ -269,7 +269,7 @@ class TestTaxStep:
         assert dossier.state == State.AWAITING_OBLIGATIONS
         assert dossier.first_appointment_at == WEDNESDAY_9AM
         page = response.content.decode()
-        assert "Chờ nghĩa vụ tài chính, không tính thời gian" in page
+        assert '<span class="badge ">Tạm dừng chờ nghĩa vụ tài chính</span>' in page
         deadline = section(page, "h-deadline")
         first = due_after(WEDNESDAY_9AM, 5)
         assert f'<dd class="appointment-1">{shown(first)}</dd>' in deadline
@@ -330,7 +330,10 @@ class TestTaxStep:
         assert "<dt>Hoàn thành nghĩa vụ tài chính</dt><dd>09:00 08/12/2026</dd>" in deadline
         assert "Cách tính: Hẹn lần 1: gửi thông tin sang cơ quan thuế" in deadline
         assert "Cách tính: Hẹn lần 2: trả kết quả" in deadline
-        assert "Nhận chứng từ hoàn thành nghĩa vụ tài chính · 09:00 08/12/2026" in deadline
+        assert (
+            "<dt>Tính từ</dt><dd>Nhận chứng từ hoàn thành nghĩa vụ tài chính<br>"
+            '<span class="when">09:00 08/12/2026</span></dd>'
+        ) in deadline
 
     def test_the_proof_needs_a_note(self, land: LandDesk) -> None:
         dossier = land.awaiting_obligations()
@@ -622,7 +625,10 @@ class TestDueDateExplained:
 
         assert f'<p class="deadline-big">{shown(due)}</p>' in deadline
         assert "Cách tính: Hẹn trả kết quả" in deadline
-        assert "Nộp đủ phí, lệ phí (hoàn tất tiếp nhận) · 09:00 02/12/2026" in deadline
+        assert (
+            "<dt>Tính từ</dt><dd>Nộp đủ phí, lệ phí (hoàn tất tiếp nhận)<br>"
+            '<span class="when">09:00 02/12/2026</span></dd>'
+        ) in deadline
         assert "<dt>Thời hạn</dt><dd>12 ngày làm việc</dd>" in deadline
         assert "<dt>Bắt đầu tính từ ngày</dt><dd>03/12/2026</dd>" in deadline
         skipped = re.findall(r'<span class="day">([\d/]+)</span> ([^<]+)</li>', deadline)
@@ -652,7 +658,10 @@ class TestDueDateExplained:
         page = page_of(land, land.quynhon.specialist, dossier)
 
         deadline = section(page, "h-deadline")
-        assert "Nhận đủ hồ sơ bổ sung (tính lại từ đầu) · 09:00 04/12/2026" in deadline
+        assert (
+            "<dt>Tính từ</dt><dd>Nhận đủ hồ sơ bổ sung (tính lại từ đầu)<br>"
+            '<span class="when">09:00 04/12/2026</span></dd>'
+        ) in deadline
         assert f'<p class="deadline-big">{shown(due_after(restart, 12))}</p>' in deadline
         notice = dossier.files.get(kind=FileKind.SUPPLEMENT_NOTICE)
         supplements = section(page, "h-supplements")
