@@ -38,6 +38,9 @@ from motcua.org.models import Agency
 
 logger = logging.getLogger(__name__)
 PAGE_SIZE = 25
+NOT_OFFERED = Forbidden(
+    gettext_lazy("Thao tác này không dành cho bạn ở bước hiện tại của hồ sơ."), code="not_offered"
+)
 
 
 def _page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
@@ -397,7 +400,7 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if not form.is_valid():
         if action not in offered_actions(user, dossier, selectors.desk_data(dossier)):
             # The form would be re-shown in a panel this officer does not get: say why instead.
-            flash_error(request, Forbidden())
+            flash_error(request, NOT_OFFERED)
             return redirect("backoffice:desk", pk=dossier.pk)
         return _render_desk(request, dossier, bound=form)
 

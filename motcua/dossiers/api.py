@@ -23,7 +23,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
 from django.conf import settings
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import FileResponse, HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -42,7 +42,7 @@ from motcua.dossiers.models import (
     Transfer,
     TransferMeans,
 )
-from motcua.dossiers.permissions import allowed_actions, visible_to
+from motcua.dossiers.permissions import allowed_actions, memberships_of, visible_to
 from motcua.dossiers.states import ACTION_LABELS, OPEN_FOR_PROCESSING, State
 from motcua.dossiers.uploads import Upload
 from motcua.org.api import NotAuthenticated, officer_auth, officer_of
@@ -543,7 +543,12 @@ WorklistTab = Literal[
     "awaiting_approval",
     "to_return",
     "due_today",
+    "due_soon",
     "overdue",
+    "incoming",
+    "awaiting_obligations",
+    "to_send_back",
+    "asked",
 ]
 
 
@@ -553,7 +558,12 @@ class WorklistQuery(Schema):
         description=(
             "all; new (mới nộp); supplement_requested; awaiting_payment; to_process (chờ nhận "
             "xử lý); mine (tôi đang xử lý); awaiting_approval; to_return (chờ trả kết quả); "
-            "due_today (đến hạn hôm nay); overdue (quá hạn)"
+            "due_today (đến hạn hôm nay); due_soon (sắp đến hạn, trong MOTCUA_DUE_SOON_HOURS "
+            "giờ); overdue (quá hạn); incoming (hồ sơ hoặc kết quả đang chuyển đến đơn vị tôi); "
+            "awaiting_obligations (chờ nghĩa vụ tài chính); to_send_back (kết quả chờ chuyển "
+            "về nơi tiếp nhận); asked (đơn vị tôi được xin ý kiến hoặc xác định nghĩa vụ tài "
+            "chính, chưa trả lời). Hồ sơ chờ nghĩa vụ tài chính không tính thời gian nên không "
+            "đến hạn, không quá hạn."
         ),
     )
 
@@ -596,20 +606,35 @@ class WorklistItemOut(Schema):
 def _tab_filter(tab: str, user: Any, now: datetime) -> Q:
     """The tabs are filters on what the officer may see (``visible_to``): whatever the tab, a
     dossier outside the officer's units never shows."""
-    in_time = Q(state__in=OPEN_FOR_PROCESSING)
+    # The tax authority's time is not counted (DOMAIN.md §3.3): such dossiers are not due.
+    in_time = Q(state__in=OPEN_FOR_PROCESSING - {State.AWAITING_OBLIGATIONS})
     local = clock.localtime(now)
     end_of_today = datetime.combine(local.date(), time.min, tzinfo=local.tzinfo) + timedelta(1)
+    soon = now + timedelta(hours=getattr(settings, "MOTCUA_DUE_SOON_HOURS", 24))
+    units = [m.agency_id for m in memberships_of(user)]
+    incoming = Transfer.objects.filter(
+        dossier_id=OuterRef("pk"), to_agency_id__in=units, received_at__isnull=True
+    )
+    asked = SubStep.objects.filter(
+        dossier_id=OuterRef("pk"), agency_id__in=units, answered_at__isnull=True
+    )
     filters = {
         "all": Q(),
         "new": Q(state=State.SUBMITTED),
         "supplement_requested": Q(state=State.SUPPLEMENT_REQUESTED),
         "awaiting_payment": Q(state=State.AWAITING_PAYMENT),
         "to_process": Q(state=State.ACCEPTED),
-        "mine": in_time & Q(assignee=user),
+        "mine": Q(state__in=OPEN_FOR_PROCESSING) & Q(assignee=user),
         "awaiting_approval": Q(state=State.AWAITING_APPROVAL),
         "to_return": Q(state=State.APPROVED),
         "due_today": in_time & Q(due_at__gte=now, due_at__lt=end_of_today),
+        "due_soon": in_time & Q(due_at__gte=now, due_at__lte=soon),
         "overdue": in_time & Q(due_at__lt=now),
+        "incoming": Q(Exists(incoming)),
+        "awaiting_obligations": Q(state=State.AWAITING_OBLIGATIONS),
+        "to_send_back": Q(holder_id__in=units, state__in=(State.APPROVED, State.STOPPED))
+        & ~Q(receiving_agency_id__in=units),
+        "asked": Q(Exists(asked)),
     }
     return filters[tab]
 

@@ -210,7 +210,9 @@ class TestReceivingTheFile:
             action_url(dossier, "receive_file"), {"transfer": transfer.pk}, follow=True
         )
 
-        assert messages_of(response) == ["Bạn không có quyền thực hiện thao tác này."]
+        assert messages_of(response) == [
+            "Thao tác này không dành cho bạn ở bước hiện tại của hồ sơ."
+        ]
         assert Transfer.objects.get(pk=transfer.pk).received_at is None
 
     def test_the_outsider_gets_404(self, land: LandDesk) -> None:
@@ -514,7 +516,7 @@ class TestConsultation:
             action_url(dossier, "answer_consultation"), body
         )
 
-        assert messages_of(branch) == ["Bạn không có quyền thực hiện thao tác này."]
+        assert messages_of(branch) == ["Thao tác này không dành cho bạn ở bước hiện tại của hồ sơ."]
         assert outsider.status_code == 404
         assert SubStep.objects.get(pk=step.pk).answered_at is None
 

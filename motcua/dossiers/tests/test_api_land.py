@@ -560,3 +560,55 @@ class DeskQueriesTest(LandApiWorld):
         with self.assertNumQueries(9):
             desk = self.ok(self.call(self.receiver, "get", path))
         assert (len(desk["transfers"]), len(desk["substeps"])) == (1, 2)
+
+
+class WorklistLandTest(LandApiWorld):
+    def tab(self, user: User, name: str) -> list[int]:
+        response = self.call(user, "get", f"/api/worklist?tab={name}")
+        return [item["id"] for item in self.ok(response)["items"]]
+
+    def test_each_unit_finds_what_waits_for_it(self) -> None:
+        split = self.receive_at_counter(SPLIT, SPLIT_FORM)["id"]
+        change = self.receive_at_counter(CHANGE, CHANGE_FORM)["id"]
+        to_quy_nhon = self.ok(self.send(self.receiver, split, means="postal"), 201)
+        to_pleiku = self.ok(self.send(self.receiver, change, means="in_person"), 201)
+
+        assert self.tab(self.lan, "incoming") == [split]
+        assert self.tab(self.phuoc, "incoming") == [change]
+        self.ok(self.receive(self.lan, to_quy_nhon["id"]))
+        self.ok(self.receive(self.phuoc, to_pleiku["id"]))
+        assert self.tab(self.lan, "incoming") == []
+
+        self.ok(self.act(self.lan, split, "start_processing"))
+        body = {"agency": DEPARTMENT, "question": "Quy hoạch?", "days": 3}
+        self.ok(self.call(self.lan, "post", f"/api/dossiers/{split}/consultations", body), 201)
+        self.ok(self.act(self.phuoc, change, "start_processing"))
+        self.ok(self.act(self.phuoc, change, "send_to_tax", note="Phiếu 19."))
+        assert self.tab(self.sen, "asked") == [split]
+        assert self.tab(self.tai, "asked") == [change]
+        assert self.tab(self.phuoc, "awaiting_obligations") == [change]
+
+        # Three weeks on, the split is late; the change registration waits for its taxes,
+        # whose time is not counted.
+        self.advance(days=21)
+        assert self.tab(self.receiver, "overdue") == [split]
+        assert self.tab(self.ngoc, "overdue") == []
+
+        self.ok(self.act(self.lan, split, "submit_for_approval", note="Đủ điều kiện."))
+        self.ok(self.act(self.huy, split, "approve"))
+        assert self.tab(self.huy, "to_send_back") == [split]
+        self.ok(self.send(self.huy, split, means="courier"), 201)
+        assert self.tab(self.huy, "to_send_back") == []
+        assert self.tab(self.receiver, "incoming") == [split]
+        assert self.tab(self.thu, "incoming") == []
+
+    def test_due_soon_and_the_worklist_cost(self) -> None:
+        split = self.receive_at_counter(SPLIT, SPLIT_FORM)["id"]  # due 17:00 on 8 December
+        self.advance(days=18, hours=9)  # Monday 7 December, 18:00: 23 hours before
+
+        assert self.tab(self.receiver, "due_soon") == [split]
+        with self.settings(MOTCUA_DUE_SOON_HOURS=12):
+            assert self.tab(self.receiver, "due_soon") == []
+        # The key and its officer, the officer's units, the count, the page.
+        with self.assertNumQueries(4):
+            self.call(self.receiver, "get", "/api/worklist?tab=incoming")
