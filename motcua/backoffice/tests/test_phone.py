@@ -1,7 +1,9 @@
 """The officers' pages on a phone (390 px wide) in Debian's Chromium: nothing runs off the side.
 
 A receiving officer signs in on the login page, then opens the worklist, a dossier's desk with
-an action form open, and the counter form; on each, the page is no wider than the screen.
+an action form open, and the counter form; then a land dossier's desk with its transfers,
+consultation and new appointment, and the dossier register form. On each, the page is no wider
+than the screen.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from motcua.backoffice.tests.conftest import PASSWORD, Office
+from motcua.backoffice.tests.conftest import PASSWORD, LandDesk, Office
 from motcua.e2e import MISSING_CHROMIUM, chromium_available, launch_chromium
 
 if TYPE_CHECKING:
@@ -72,4 +74,36 @@ def test_worklist_desk_and_counter_form_fit_a_phone(
 
     phone.goto(live_server.url + "/mot-cua/tiep-nhan/2.000635/")
     assert phone.locator("#id_requester_name").is_visible()
+    assert overflow(phone) == 0
+
+
+def test_a_land_desk_with_its_journey_fits_a_phone(
+    land: LandDesk, live_server: Any, phone: Page
+) -> None:
+    from datetime import date
+
+    from motcua.dossiers import services
+
+    dossier = land.processing()
+    services.request_consultation(
+        dossier.pk,
+        actor=land.quynhon.specialist,
+        agency_id=land.department.pk,
+        question="Thửa 125 có nằm trong quy hoạch mở rộng đường Xuân Diệu không?",
+        days=2,
+    )
+    services.reschedule(
+        dossier.pk, actor=land.quynhon.leader, new_date=date(2026, 12, 22), reason="Đo đạc lại."
+    )
+    land.received()  # a file the center still has to send
+
+    phone.goto(live_server.url + f"/mot-cua/ho-so/{dossier.pk}/")
+    assert phone.locator("#h-transfers").is_visible()
+    assert phone.locator("#h-substeps").is_visible()
+    assert phone.get_by_text("Xin lỗi, hẹn lại ngày trả kết quả").first.is_visible()
+    assert overflow(phone) == 0
+
+    phone.goto(live_server.url + "/mot-cua/")
+    phone.locator(".register-book summary").click()
+    assert phone.locator("#id_register_start").is_visible()
     assert overflow(phone) == 0
