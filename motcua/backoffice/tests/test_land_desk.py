@@ -269,7 +269,8 @@ class TestTaxStep:
         ]
         dossier.refresh_from_db()
         assert dossier.state == State.AWAITING_OBLIGATIONS
-        assert dossier.first_appointment_at == WEDNESDAY_9AM
+        # The promised first appointment stays; the slip's time is shown beside it.
+        assert dossier.first_appointment_at == due_after(WEDNESDAY_9AM, 5)
         page = response.content.decode()
         assert '<span class="badge ">Tạm dừng chờ nghĩa vụ tài chính</span>' in page
         deadline = section(page, "h-deadline")

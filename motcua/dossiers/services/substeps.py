@@ -45,7 +45,8 @@ def send_to_tax(dossier_id: int, *, actor: Any, note: str) -> Dossier:
             requested_at=now,
             requested_by=actor,
         )
-        dossier.first_appointment_at = now
+        # first_appointment_at keeps the promised date; the slip's real time is the sub-step's
+        # requested_at, so that the first appointment's timeliness can be judged.
         return State.AWAITING_OBLIGATIONS
 
     return act(dossier_id, "send_to_tax", actor=actor, change=change, note=note)

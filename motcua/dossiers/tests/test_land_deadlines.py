@@ -70,7 +70,9 @@ def test_a_change_registration_has_two_appointments_around_the_tax_step(
     set_now(sent)
     dossier = services.send_to_tax(dossier.pk, actor=branch.specialist, note="Phiếu số 19/2026")
     assert (dossier.state, dossier.national_status) == ("awaiting_obligations", 6)
-    assert dossier.first_appointment_at == sent
+    # The promised first appointment stays; the slip's time is the tax step's request time.
+    assert dossier.first_appointment_at == first
+    assert SubStep.objects.get(dossier=dossier, kind="tax").requested_at == sent
     assert "record_obligations_met" in permissions.allowed_actions(branch.specialist, dossier)
     assert "send_to_tax" not in permissions.allowed_actions(branch.specialist, dossier)
 
@@ -84,7 +86,7 @@ def test_a_change_registration_has_two_appointments_around_the_tax_step(
     second = working_days_due(proof, 3)
     assert second == at(date(2026, 10, 20), 17)
     assert (dossier.state, dossier.national_status, dossier.due_at) == ("processing", 4, second)
-    assert dossier.first_appointment_at == sent
+    assert dossier.first_appointment_at == first
     step = SubStep.objects.get(dossier=dossier, kind="tax")
     assert (step.answered_at, step.answered_by_id, step.answer) == (
         proof,
