@@ -97,7 +97,7 @@ class TestStatus:
 class TestFiles:
     def test_vietnamese_file_name_is_sent_in_utf8(self, world: World) -> None:
         dossier = world.submit(uploads=[Upload("Căn cước.png", PNG_BYTES, "identity_document")])
-        stored = DossierFile.objects.get(dossier=dossier)
+        stored = DossierFile.objects.get(dossier=dossier, kind=FileKind.ATTACHMENT)
 
         response = Client().get(
             reverse("portal:dossier_file", args=[dossier.access_token, stored.pk])
@@ -111,7 +111,7 @@ class TestFiles:
     def test_another_dossiers_file_is_not_found(self, world: World) -> None:
         an = world.submit(uploads=[Upload("an.pdf", PDF_BYTES, "identity_document")])
         em = world.submit(EM_FORM, uploads=[Upload("em.pdf", PDF_BYTES, "identity_document")])
-        em_file = DossierFile.objects.get(dossier=em)
+        em_file = DossierFile.objects.get(dossier=em, kind=FileKind.ATTACHMENT)
 
         response = Client().get(reverse("portal:dossier_file", args=[an.access_token, em_file.pk]))
 
@@ -151,7 +151,8 @@ class TestSupplement:
         assert response.status_code == 302
         dossier.refresh_from_db()
         assert dossier.state == State.SUBMITTED
-        assert DossierFile.objects.get(dossier=dossier).component_key == "identity_document"
+        attachment = DossierFile.objects.get(dossier=dossier, kind=FileKind.ATTACHMENT)
+        assert attachment.component_key == "identity_document"
         assert dossier.supplements.get().completed_at is not None
 
     def test_supplementing_with_nothing_is_refused(self, world: World) -> None:
