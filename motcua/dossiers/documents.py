@@ -150,14 +150,8 @@ def _issue_result_notice(dossier: Dossier, *, signer: Any, now: datetime) -> Non
     ]
     unit = dossier.competent_agency
     notice = pdf.ResultNotice(
-        dossier_code=dossier.code,
-        issuing_agency=unit.name,
-        parent_agency=_parent_name(unit),
-        place_name=_place_name(dossier),
+        **_about(dossier, unit),
         document_number=f"{dossier.code}/TB",
-        applicant_name=dossier.applicant_name,
-        procedure_code=dossier.procedure.code,
-        procedure_name=dossier.procedure.name_vi,
         particulars=particulars,
         decision=dossier.decision_note or dossier.processing_note,
         return_place=dossier.receiving_agency.name,
@@ -219,6 +213,25 @@ def _parent_name(agency: Agency) -> str:
     return agency.parent.name if agency.parent is not None else ""
 
 
+def _about(dossier: Dossier, issuer: Agency | None = None, *extra: str) -> dict[str, Any]:
+    """The fields every dossier form carries: code, issuing unit, place, procedure, applicant.
+
+    ``extra`` names further dossier attributes a form prints (the applicant's address, phone).
+    """
+    fields: dict[str, Any] = {
+        "dossier_code": dossier.code,
+        "place_name": _place_name(dossier),
+        "applicant_name": dossier.applicant_name,
+        "procedure_code": dossier.procedure.code,
+        "procedure_name": dossier.procedure.name_vi,
+    }
+    if issuer is not None:
+        fields.update(issuing_agency=issuer.name, parent_agency=_parent_name(issuer))
+    for name in extra:
+        fields[name] = getattr(dossier, name)
+    return fields
+
+
 @in_vietnamese
 def issue_supplement_notice(dossier: Dossier, request: SupplementRequest) -> None:
     """Mẫu 02, issued by the unit that asked: the center at reception, else the competent unit."""
@@ -226,15 +239,7 @@ def issue_supplement_notice(dossier: Dossier, request: SupplementRequest) -> Non
 
     issuer = dossier.receiving_agency if request.stage == "reception" else dossier.competent_agency
     slip = pdf.SupplementRequestSlip(
-        dossier_code=dossier.code,
-        issuing_agency=issuer.name,
-        parent_agency=_parent_name(issuer),
-        place_name=_place_name(dossier),
-        applicant_name=dossier.applicant_name,
-        applicant_address=dossier.applicant_address,
-        applicant_phone=dossier.applicant_phone,
-        procedure_code=dossier.procedure.code,
-        procedure_name=dossier.procedure.name_vi,
+        **_about(dossier, issuer, "applicant_address", "applicant_phone"),
         requested_at=request.requested_at,
         items=list(request.items),
         reason=request.reason,
@@ -259,15 +264,7 @@ def issue_refusal_notice(dossier: Dossier, *, officer: Any, reason: str, at: dat
 
     center = dossier.receiving_agency
     slip = pdf.RefusalSlip(
-        dossier_code=dossier.code,
-        issuing_agency=center.name,
-        parent_agency=_parent_name(center),
-        place_name=_place_name(dossier),
-        applicant_name=dossier.applicant_name,
-        applicant_address=dossier.applicant_address,
-        applicant_phone=dossier.applicant_phone,
-        procedure_code=dossier.procedure.code,
-        procedure_name=dossier.procedure.name_vi,
+        **_about(dossier, center, "applicant_address", "applicant_phone"),
         reasons=[line.strip() for line in reason.splitlines() if line.strip()],
         refused_at=at,
         officer_name=_officer_name(officer),
@@ -291,15 +288,8 @@ def issue_apology(dossier: Dossier, *, signer: Any, reason: str) -> None:
     assert dossier.accepted_at is not None  # noqa: S101
     unit = dossier.competent_agency
     slip = pdf.ApologySlip(
-        dossier_code=dossier.code,
-        issuing_agency=unit.name,
-        parent_agency=_parent_name(unit),
-        place_name=_place_name(dossier),
+        **_about(dossier, unit, "applicant_address"),
         document_number=f"{dossier.code}/XL",
-        applicant_name=dossier.applicant_name,
-        applicant_address=dossier.applicant_address,
-        procedure_code=dossier.procedure.code,
-        procedure_name=dossier.procedure.name_vi,
         received_at=dossier.accepted_at,
         original_due_at=dossier.original_due_at,
         reason=reason,
@@ -390,15 +380,7 @@ def control_sheet(dossier: Dossier) -> bytes:
     steps.sort(key=lambda step: step.handed_over_at)
     center = dossier.receiving_agency
     sheet = pdf.ControlSheet(
-        dossier_code=dossier.code,
-        issuing_agency=center.name,
-        parent_agency=_parent_name(center),
-        place_name=_place_name(dossier),
-        applicant_name=dossier.applicant_name,
-        applicant_phone=dossier.applicant_phone,
-        applicant_address=dossier.applicant_address,
-        procedure_code=dossier.procedure.code,
-        procedure_name=dossier.procedure.name_vi,
+        **_about(dossier, center, "applicant_phone", "applicant_address"),
         competent_agency=dossier.competent_agency.name,
         coordinating_agencies=sorted({s.agency.name for s in dossier.substeps.all()}),
         received_at=dossier.accepted_at,
