@@ -27,6 +27,19 @@ def missing(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
+def close_connections_opened_beside_playwright() -> None:
+    """While Playwright's event loop runs in the test's thread, the ORM calls of the test body
+    get database connections of their own (Django keeps one per async context), which nothing
+    else closes: PostgreSQL would then refuse to drop the test database at the end of the run
+    ("being accessed by other users"). A connection inside a transaction belongs to the test's
+    own database fixture and is left to it."""
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close()
+
+
 @pytest.fixture
 def pdftotext() -> str:
     """The path of poppler's ``pdftotext``."""
@@ -51,3 +64,4 @@ def browser() -> Iterator[Browser]:
             yield chromium
         finally:
             chromium.close()
+            close_connections_opened_beside_playwright()
