@@ -18,6 +18,7 @@ run: $(STAMP)
 	mkdir -p $(MOTCUA_DATA_DIR)
 	MOTCUA_DEMO=1 $(BIN)/motcua migrate --noinput -v 0
 	MOTCUA_DEMO=1 $(BIN)/motcua setup --demo
+	MOTCUA_DEMO=1 $(BIN)/motcua pki init
 	MOTCUA_DEMO=1 $(BIN)/motcua runserver 127.0.0.1:8000
 
 ## test: lint, type check, the whole suite on SQLite, then again on a throw-away PostgreSQL

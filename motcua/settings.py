@@ -44,6 +44,9 @@ MOTCUA_PAYMENT_QUERY_URL = _env(
 MOTCUA_PAYMENT_MERCHANT = _env("MOTCUA_PAYMENT_MERCHANT", "MOTCUA52")
 MOTCUA_PAYMENT_SECRET = _env("MOTCUA_PAYMENT_SECRET", "sandbox-secret-change-me")
 MOTCUA_SANDBOX_GATEWAY = _env_bool("MOTCUA_SANDBOX_GATEWAY", True)
+# Signing keys and certificates (motcua pki init); documents stay unsigned until it exists.
+MOTCUA_PKI_DIR = Path(_env("MOTCUA_PKI_DIR", str(DATA_DIR / "pki")))
+MOTCUA_PKI_PASSPHRASE = _env("MOTCUA_PKI_PASSPHRASE", "development-pki-passphrase-change-me")
 EMAIL_BACKEND = _env("MOTCUA_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = _env("MOTCUA_EMAIL_FROM", "motcua@localhost")
 # Hours before a dossier's due time at which its leaders are warned (motcua escalate).

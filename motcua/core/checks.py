@@ -7,6 +7,7 @@ from django.core.checks import CheckMessage, Tags, Warning, register
 
 DEVELOPMENT_SECRET_KEY = "insecure-development-key-change-me"  # noqa: S105 (the known default)
 SANDBOX_PAYMENT_SECRET = "sandbox-secret-change-me"  # noqa: S105 (the known default)
+DEVELOPMENT_PKI_PASSPHRASE = "development-pki-passphrase-change-me"  # noqa: S105 (known default)
 
 
 @register(Tags.security, deploy=False)
@@ -32,6 +33,15 @@ def development_defaults(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
                 "The sandbox payment gateway is enabled (MOTCUA_SANDBOX_GATEWAY=1).",
                 hint="Set MOTCUA_SANDBOX_GATEWAY=0 in production.",
                 id="motcua.W003",
+            )
+        )
+    if settings.MOTCUA_PKI_PASSPHRASE == DEVELOPMENT_PKI_PASSPHRASE:
+        warnings.append(
+            Warning(
+                "MOTCUA_PKI_PASSPHRASE is the development default: the signing keys are "
+                "protected by a public passphrase.",
+                hint="Set MOTCUA_PKI_PASSPHRASE and use the province's certificates.",
+                id="motcua.W004",
             )
         )
     return warnings

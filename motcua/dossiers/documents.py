@@ -2,7 +2,8 @@
 transfer slips and the result.
 
 They are rendered to PDF and stored with the dossier (Mẫu 05 and 06 on demand). Signing
-plugs in through ``pdf.PdfSigner`` (the electronic-office issue brings the real signer).
+plugs in through ``pdf.PdfSigner``: with the PKI initialised (``motcua pki init``) results are
+signed by the approving leader and the competent agency's seal, Mẫu 01 by the center's seal.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from motcua.dossiers.states import Channel, State
 from motcua.org.idnumbers import mask_id_number
 from motcua.org.models import Agency
 from motcua.payments.models import InvoiceStatus
+from motcua.pki import signers
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -114,7 +116,7 @@ def issue_receipt_slip(dossier: Dossier, *, officer: Any) -> None:
         fee_paid=bool(invoice and invoice.status != InvoiceStatus.UNPAID),
         channel_label=str(Channel(dossier.channel).label),
     )
-    content = pdf.render_receipt_slip(slip)
+    content = pdf.render_receipt_slip(slip, signer=signers.seal_signer(dossier.receiving_agency))
     attach_generated(
         dossier,
         FileKind.RECEIPT_SLIP,
@@ -163,7 +165,7 @@ def _issue_result_notice(dossier: Dossier, *, signer: Any, now: datetime) -> Non
         dossier,
         FileKind.RESULT,
         f"{dossier.code}-ket-qua.pdf",
-        pdf.render_result_notice(notice),
+        pdf.render_result_notice(notice, signer=_result_signer(dossier, signer, "Lãnh đạo")),
         now,
     )
 
@@ -175,6 +177,7 @@ def _issue_civil_status_copies(dossier: Dossier, *, signer: Any, now: datetime) 
     data = dossier.form_data
     copies = int(data.get("copies", 1))
     event = choice_label(_event_spec(dossier), data.get("event_type", "other"))
+    pdf_signer = _result_signer(dossier, signer, "Chủ tịch")
     registered = data.get("registration_date")
     for number in range(1, copies + 1):
         result = pdf.CivilStatusCopyResult(
@@ -203,10 +206,15 @@ def _issue_civil_status_copies(dossier: Dossier, *, signer: Any, now: datetime) 
             signer_name=_officer_name(signer),
             verify_url=status_url(dossier),
         )
-        content = pdf.render_civil_status_copy(result)
+        content = pdf.render_civil_status_copy(result, signer=pdf_signer)
         attach_generated(
             dossier, FileKind.RESULT, f"{dossier.code}-ban-sao-{number}.pdf", content, now
         )
+
+
+def _result_signer(dossier: Dossier, leader: Any, position: str) -> pdf.PdfSigner | None:
+    """The approving leader then the competent agency's seal (unsigned without a PKI)."""
+    return signers.leader_and_seal_signer(leader, dossier.competent_agency, position=position)
 
 
 def _parent_name(agency: Agency) -> str:
