@@ -99,6 +99,8 @@ def _applies(action: str, dossier: Dossier) -> bool:
     from motcua.catalog.models import DeadlineKind
     from motcua.dossiers.clock import has_two_appointments
 
+    if action in ("start_processing", "assign"):
+        return not dossier.procedure.paper_file or dossier.competent_received_at is not None
     if action == "send_to_tax":
         return has_two_appointments(dossier.procedure)
     if action == "reschedule":

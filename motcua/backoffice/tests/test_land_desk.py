@@ -172,7 +172,8 @@ class TestReceivingTheFile:
         dossier, transfer = land.in_transit()
         client = land.office.client_for(land.quynhon.specialist)
 
-        assert offered(client, dossier) == ["receive_file", "start_processing"]
+        # Processing waits for the paper file: only its receipt is offered while in transit.
+        assert offered(client, dossier) == ["receive_file"]
         response = client.post(
             action_url(dossier, "receive_file"), {"transfer": transfer.pk}, follow=True
         )

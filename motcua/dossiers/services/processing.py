@@ -26,10 +26,21 @@ def start_processing(dossier_id: int, *, actor: Any) -> Dossier:
     """A specialist of the competent unit takes the dossier."""
 
     def change(dossier: Dossier, now: datetime) -> str:
+        require_file_at_competent_unit(dossier)
         dossier.assignee = actor
         return State.PROCESSING
 
     return act(dossier_id, "start_processing", actor=actor, change=change)
+
+
+def require_file_at_competent_unit(dossier: Dossier) -> None:
+    """A paper-file dossier is processed once its file has reached the competent unit (the
+    3-working-day supplement window runs from that receipt)."""
+    if dossier.procedure.paper_file and dossier.competent_received_at is None:
+        raise InvalidTransition(
+            _("Hồ sơ giấy chưa được chuyển đến và xác nhận tại cơ quan giải quyết."),
+            code="file_not_received",
+        )
 
 
 def assign(dossier_id: int, *, actor: Any, assignee_id: int) -> Dossier:
@@ -49,6 +60,7 @@ def assign(dossier_id: int, *, actor: Any, assignee_id: int) -> Dossier:
                 field="assignee",
                 code="not_a_specialist",
             )
+        require_file_at_competent_unit(dossier)
         dossier.assignee = ok.user
         return State.PROCESSING
 
