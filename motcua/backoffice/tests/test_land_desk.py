@@ -671,3 +671,14 @@ class TestDueDateExplained:
         supplements = section(page, "h-supplements")
         assert f'href="/mot-cua/ho-so/{dossier.pk}/tep/{notice.pk}/"' in supplements
         assert "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ (Mẫu 02)" in supplements
+
+
+class TestTimelineShowsHandOvers:
+    def test_each_hand_over_names_its_slip(self, land: LandDesk) -> None:
+        dossier, transfer = land.in_transit()
+        client = land.office.client_for(land.quynhon.specialist)
+
+        page = client.get(desk_url(dossier)).content.decode()
+
+        timeline = section(page, "h-timeline")
+        assert f'Phiếu chuyển <span class="code">{transfer.slip_number}</span>' in timeline
