@@ -188,9 +188,9 @@ def _issue_civil_status_copies(dossier: Dossier, *, signer: Any, now: datetime) 
             document_number=f"{dossier.code}/BSTL",
             event_label=event.lower(),
             person_name=data.get("subject_name", ""),
-            # The register's particulars as the applicant declared them and the specialist
-            # checked; the specialist's internal note never goes on the citizen's document.
-            particulars=[("Họ, chữ đệm, tên", data.get("subject_name", ""))],
+            # The person's name is printed by the template; the specialist's internal note
+            # never goes on the citizen's document.
+            particulars=[],
             registration_number=data.get("registration_ref", ""),
             registration_book="",
             registered_on=date.fromisoformat(registered)

@@ -40,8 +40,10 @@ from motcua.pki import store
 logger = logging.getLogger(__name__)
 
 STAMP_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
-STAMP_TEXT = "Ký bởi: %(signer)s\n%(position)s\nThời gian: %(local_time)s\nLý do: %(reason)s"
-STAMP_HEIGHT = 56.0
+# Two short lines per stamp; the position and the reason are in the signature itself.
+STAMP_TEXT = "Ký bởi: %(signer)s — %(position)s\nThời gian ký: %(local_time)s"
+STAMP_HEIGHT = 24.0
+STAMP_FONT_SIZE = 6
 STAMP_MARGIN = 24.0
 
 
@@ -135,13 +137,17 @@ def _stamp_style() -> tuple[TextStampStyle, Callable[[str], str]]:
         from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
     except ImportError:
         style = TextStampStyle(
-            stamp_text=_ascii(STAMP_TEXT), text_box_style=TextBoxStyle(font_size=6), border_width=1
+            stamp_text=_ascii(STAMP_TEXT),
+            text_box_style=TextBoxStyle(font_size=STAMP_FONT_SIZE),
+            border_width=1,
         )
         return style, _ascii
-    font = GlyphAccumulatorFactory(str(STAMP_FONT))
+    # The factory shapes text at its own size: it must match the text box's, or the advances
+    # are those of a larger font and the letters drift apart.
+    font = GlyphAccumulatorFactory(str(STAMP_FONT), font_size=STAMP_FONT_SIZE)
     style = TextStampStyle(
         stamp_text=STAMP_TEXT,
-        text_box_style=TextBoxStyle(font=font, font_size=6),
+        text_box_style=TextBoxStyle(font=font, font_size=STAMP_FONT_SIZE),
         border_width=1,
     )
     return style, str
@@ -158,15 +164,19 @@ def _ascii(text: str) -> str:
 
 
 def _stamp_box(reader: PdfFileReader, slot: int) -> tuple[int, int, int, int]:
+    """Full-width stamps at the foot of the last page, the second above the first."""
     page = reader.root["/Pages"]
     pages = int(page["/Count"])
     last = reader.find_page_for_modification(pages - 1)[0].get_object()
     media = last.get("/MediaBox") or page.get("/MediaBox")
     x0, _y0, x1, _y1 = (float(v) for v in media)
-    width = (x1 - x0 - 3 * STAMP_MARGIN) / 2
-    left = x0 + STAMP_MARGIN + slot * (width + STAMP_MARGIN)
-    bottom = 34.0
-    return (round(left), round(bottom), round(left + width), round(bottom + STAMP_HEIGHT))
+    bottom = 34.0 + slot * (STAMP_HEIGHT + 4)
+    return (
+        round(x0 + STAMP_MARGIN),
+        round(bottom),
+        round(x1 - STAMP_MARGIN),
+        round(bottom + STAMP_HEIGHT),
+    )
 
 
 def _simple_signer(credential: store.Credential) -> signers.SimpleSigner:
