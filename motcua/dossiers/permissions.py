@@ -102,7 +102,11 @@ def _applies(action: str, dossier: Dossier) -> bool:
     if action in ("start_processing", "assign"):
         return not dossier.procedure.paper_file or dossier.competent_received_at is not None
     if action == "send_to_tax":
-        return has_two_appointments(dossier.procedure)
+        return has_two_appointments(dossier.procedure) and not dossier.substeps.exists()
+    if action == "submit_for_approval":
+        from motcua.dossiers.services.substeps import obligations_met
+
+        return obligations_met(dossier)
     if action == "reschedule":
         working_days = dossier.procedure.deadline_kind == DeadlineKind.WORKING_DAYS
         return working_days and dossier.rescheduled_at is None

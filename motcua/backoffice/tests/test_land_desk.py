@@ -59,6 +59,11 @@ def page_of(land: LandDesk, user, dossier: Dossier) -> str:
     return response.content.decode()
 
 
+NEW_DATE_RULE = (
+    "Ngày hẹn mới phải là ngày làm việc sau ngày hẹn trả hiện tại, không quá 90 ngày sau ngày đó."
+)
+
+
 def section(page: str, heading_id: str) -> str:
     """The card whose heading has ``heading_id``."""
     start = page.index(f'aria-labelledby="{heading_id}"')
@@ -253,7 +258,7 @@ class TestTaxStep:
         client = land.office.client_for(land.pleiku.specialist)
         assert offered(client, dossier) == [
             "request_supplement_after_appraisal",
-            "submit_for_approval",
+            # No proposal to the leader before the obligations are met.
             "send_to_tax",
             "request_consultation",
         ]
@@ -565,8 +570,9 @@ class TestReschedule:
     @pytest.mark.parametrize(
         ("new_date", "message"),
         [
-            ("2026-12-17", "Ngày hẹn mới phải là ngày làm việc sau ngày hẹn trả hiện tại."),
-            ("2026-12-19", "Ngày hẹn mới phải là ngày làm việc sau ngày hẹn trả hiện tại."),
+            ("2026-12-17", NEW_DATE_RULE),
+            ("2026-12-19", NEW_DATE_RULE),
+            ("2027-06-01", NEW_DATE_RULE),
             ("22/13/2026", "“Ngày hẹn trả mới” phải là một ngày (ngày/tháng/năm)."),
             ("", "“Ngày hẹn trả mới” là bắt buộc."),
         ],

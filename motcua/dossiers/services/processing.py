@@ -15,6 +15,7 @@ from motcua.core.errors import (
 from motcua.dossiers.models import Dossier
 from motcua.dossiers.services.custody import result_is_at_receiving_center
 from motcua.dossiers.services.lifecycle import act, require_text
+from motcua.dossiers.services.substeps import obligations_met
 from motcua.dossiers.states import State
 from motcua.org.models import Membership, Role
 from motcua.payments import services as payments
@@ -74,6 +75,11 @@ def submit_for_approval(dossier_id: int, *, actor: Any, note: str) -> Dossier:
         raise InvalidInput(_("Cần ghi ý kiến xử lý, đề xuất."), field="note", code="required")
 
     def change(dossier: Dossier, now: datetime) -> str:
+        if not obligations_met(dossier):
+            raise InvalidTransition(
+                _("Chưa có chứng từ hoàn thành nghĩa vụ tài chính: chưa thể trình phê duyệt."),
+                code="obligations_not_met",
+            )
         if dossier.assignee_id not in (None, actor.pk):
             raise InvalidTransition(_("Hồ sơ đang do chuyên viên khác xử lý."), code="not_assignee")
         dossier.assignee = actor

@@ -6,7 +6,7 @@ date; the appointment may be rescheduled only once.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +17,8 @@ from motcua.core.errors import InvalidInput, InvalidTransition
 from motcua.deadlines.calendar import TZ, default_calendar
 from motcua.dossiers.models import Dossier
 from motcua.dossiers.services.lifecycle import act, require_text
+
+MAX_POSTPONEMENT = timedelta(days=90)
 
 
 def reschedule(dossier_id: int, *, actor: Any, new_date: date, reason: str) -> Dossier:
@@ -43,9 +45,15 @@ def reschedule(dossier_id: int, *, actor: Any, new_date: date, reason: str) -> D
                 _("Phải xin lỗi, hẹn lại chậm nhất 01 ngày làm việc trước ngày hẹn trả."),
                 code="reschedule_too_late",
             )
-        if new_date <= due_day or not calendar.is_working_day(new_date):
+        # One rescheduling, to a date the unit can keep: at most MAX_POSTPONEMENT after the
+        # current due date.
+        too_far = new_date > due_day + MAX_POSTPONEMENT
+        if new_date <= due_day or too_far or not calendar.is_working_day(new_date):
             raise InvalidInput(
-                _("Ngày hẹn mới phải là ngày làm việc sau ngày hẹn trả hiện tại."),
+                _(
+                    "Ngày hẹn mới phải là ngày làm việc sau ngày hẹn trả hiện tại, "
+                    "không quá 90 ngày sau ngày đó."
+                ),
                 field="new_date",
                 code="new_date",
             )

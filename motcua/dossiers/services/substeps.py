@@ -37,6 +37,10 @@ def send_to_tax(dossier_id: int, *, actor: Any, note: str) -> Dossier:
             raise InvalidTransition(
                 _("Thủ tục này không có bước xác định nghĩa vụ tài chính."), code="no_tax_step"
             )
+        if dossier.substeps.filter(kind=SubStepKind.TAX).exists():
+            raise InvalidTransition(
+                _("Thông tin đã được chuyển sang cơ quan thuế."), code="tax_already_sent"
+            )
         SubStep.objects.create(
             dossier=dossier,
             kind=SubStepKind.TAX,
@@ -148,3 +152,10 @@ def answer_consultation(substep_id: int, *, actor: Any, answer: str) -> SubStep:
             data={"substep": step.pk, "late": bool(step.due_at and now > step.due_at)},
         )
     return step
+
+
+def obligations_met(dossier: Dossier) -> bool:
+    """For a two-appointment procedure, the tax step has been answered (obligations met)."""
+    if not has_two_appointments(dossier.procedure):
+        return True
+    return dossier.substeps.filter(kind=SubStepKind.TAX, answered_at__isnull=False).exists()
