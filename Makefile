@@ -13,7 +13,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-## run: install, migrate the SQLite database in ./data, load units, procedures and demo staff, serve
+## run: install, migrate the SQLite database in ./data, load units, procedures, demo staff and
+## development signing keys, serve
 run: $(STAMP)
 	mkdir -p $(MOTCUA_DATA_DIR)
 	MOTCUA_DEMO=1 $(BIN)/motcua migrate --noinput -v 0
