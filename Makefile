@@ -28,6 +28,7 @@ test: $(STAMP) system-deps lint typecheck test-sqlite test-postgres
 lint: $(STAMP)
 	$(BIN)/ruff format --check motcua
 	$(BIN)/ruff check motcua
+	mkdir -p $(MOTCUA_DATA_DIR)
 	MOTCUA_DEMO=1 $(BIN)/motcua makemigrations --check --dry-run -v 0
 
 typecheck: $(STAMP)
