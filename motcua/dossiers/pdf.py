@@ -20,7 +20,7 @@ pyHanko-backed signer, until then :class:`NoSigner` returns the bytes unchanged.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -437,12 +437,11 @@ def render_receipt_slip(data: ReceiptSlip, *, signer: PdfSigner | None = None) -
         "fee_text": format_vnd(data.fee_total) if data.fee_total else "",
         "qr_data_uri": qr_data_uri(data.status_url),
     }
-    pdf = _render_pdf(RECEIPT_SLIP_TEMPLATE, context)
 
-    with translation.override(DOCUMENT_LANGUAGE):
-        reason = _("Giấy tiếp nhận hồ sơ và hẹn trả kết quả %(code)s") % {"code": data.dossier_code}
-    logger.debug("rendered receipt slip dossier=%s bytes=%s", data.dossier_code, len(pdf))
-    return (signer or NoSigner()).sign(pdf, reason=reason)
+    def reason() -> str:
+        return _("Giấy tiếp nhận hồ sơ và hẹn trả kết quả %(code)s") % {"code": data.dossier_code}
+
+    return _produce(RECEIPT_SLIP_TEMPLATE, context, reason, signer)
 
 
 def render_civil_status_copy(
@@ -460,15 +459,14 @@ def render_civil_status_copy(
         "registered_on_text": format_vn_date(data.registered_on),
         "qr_data_uri": qr_data_uri(data.verify_url),
     }
-    pdf = _render_pdf(CIVIL_STATUS_COPY_TEMPLATE, context)
 
-    with translation.override(DOCUMENT_LANGUAGE):
-        reason = _("Bản sao trích lục %(event)s, hồ sơ %(code)s") % {
+    def reason() -> str:
+        return _("Bản sao trích lục %(event)s, hồ sơ %(code)s") % {
             "event": data.event_label,
             "code": data.dossier_code,
         }
-    logger.debug("rendered civil-status copy dossier=%s bytes=%s", data.dossier_code, len(pdf))
-    return (signer or NoSigner()).sign(pdf, reason=reason)
+
+    return _produce(CIVIL_STATUS_COPY_TEMPLATE, context, reason, signer)
 
 
 def render_supplement_request_slip(
@@ -486,12 +484,11 @@ def render_supplement_request_slip(
         "requested_at_text": format_vn_datetime(data.requested_at),
         "qr_data_uri": qr_data_uri(data.status_url),
     }
-    pdf = _render_pdf(SUPPLEMENT_REQUEST_TEMPLATE, context)
 
-    with translation.override(DOCUMENT_LANGUAGE):
-        reason = _("Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ %(code)s") % {"code": data.dossier_code}
-    logger.debug("rendered supplement request dossier=%s bytes=%s", data.dossier_code, len(pdf))
-    return (signer or NoSigner()).sign(pdf, reason=reason)
+    def reason() -> str:
+        return _("Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ %(code)s") % {"code": data.dossier_code}
+
+    return _produce(SUPPLEMENT_REQUEST_TEMPLATE, context, reason, signer)
 
 
 def render_refusal_slip(data: RefusalSlip, *, signer: PdfSigner | None = None) -> bytes:
@@ -506,17 +503,16 @@ def render_refusal_slip(data: RefusalSlip, *, signer: PdfSigner | None = None) -
         "place_date": format_place_date(data.place_name, local_time(data.refused_at).date()),
         "refused_at_text": format_vn_datetime(data.refused_at),
     }
-    pdf = _render_pdf(REFUSAL_TEMPLATE, context)
 
-    with translation.override(DOCUMENT_LANGUAGE):
+    def reason() -> str:
         if data.dossier_code:
-            reason = _("Phiếu từ chối tiếp nhận giải quyết hồ sơ %(code)s") % {
+            return _("Phiếu từ chối tiếp nhận giải quyết hồ sơ %(code)s") % {
                 "code": data.dossier_code
             }
         else:
-            reason = _("Phiếu từ chối tiếp nhận giải quyết hồ sơ")
-    logger.debug("rendered refusal dossier=%s bytes=%s", data.dossier_code or "-", len(pdf))
-    return (signer or NoSigner()).sign(pdf, reason=reason)
+            return _("Phiếu từ chối tiếp nhận giải quyết hồ sơ")
+
+    return _produce(REFUSAL_TEMPLATE, context, reason, signer)
 
 
 def render_apology_slip(data: ApologySlip, *, signer: PdfSigner | None = None) -> bytes:
@@ -534,14 +530,11 @@ def render_apology_slip(data: ApologySlip, *, signer: PdfSigner | None = None) -
         "new_due_text": format_vn_datetime(data.new_due_at),
         "qr_data_uri": qr_data_uri(data.status_url),
     }
-    pdf = _render_pdf(APOLOGY_TEMPLATE, context)
 
-    with translation.override(DOCUMENT_LANGUAGE):
-        reason = _("Phiếu xin lỗi và hẹn lại ngày trả kết quả %(code)s") % {
-            "code": data.dossier_code
-        }
-    logger.debug("rendered apology dossier=%s bytes=%s", data.dossier_code, len(pdf))
-    return (signer or NoSigner()).sign(pdf, reason=reason)
+    def reason() -> str:
+        return _("Phiếu xin lỗi và hẹn lại ngày trả kết quả %(code)s") % {"code": data.dossier_code}
+
+    return _produce(APOLOGY_TEMPLATE, context, reason, signer)
 
 
 def render_result_notice(data: ResultNotice, *, signer: PdfSigner | None = None) -> bytes:
@@ -553,10 +546,11 @@ def render_result_notice(data: ResultNotice, *, signer: PdfSigner | None = None)
         "place_date": format_place_date(data.place_name, local_time(data.issued_at).date()),
         "qr_data_uri": qr_data_uri(data.status_url),
     }
-    pdf = _render_pdf(RESULT_NOTICE_TEMPLATE, context)
-    with translation.override(DOCUMENT_LANGUAGE):
-        reason = _("Thông báo kết quả giải quyết hồ sơ %(code)s") % {"code": data.dossier_code}
-    return (signer or NoSigner()).sign(pdf, reason=reason)
+
+    def reason() -> str:
+        return _("Thông báo kết quả giải quyết hồ sơ %(code)s") % {"code": data.dossier_code}
+
+    return _produce(RESULT_NOTICE_TEMPLATE, context, reason, signer)
 
 
 def render_control_sheet(data: ControlSheet, *, signer: PdfSigner | None = None) -> bytes:
@@ -583,19 +577,13 @@ def render_control_sheet(data: ControlSheet, *, signer: PdfSigner | None = None)
         "due_at_text": format_vn_datetime(data.due_at),
         "steps": steps,
     }
-    pdf = _render_pdf(CONTROL_SHEET_TEMPLATE, context)
 
-    with translation.override(DOCUMENT_LANGUAGE):
-        reason = _("Phiếu kiểm soát quá trình giải quyết hồ sơ %(code)s") % {
+    def reason() -> str:
+        return _("Phiếu kiểm soát quá trình giải quyết hồ sơ %(code)s") % {
             "code": data.dossier_code
         }
-    logger.debug(
-        "rendered control sheet dossier=%s steps=%s bytes=%s",
-        data.dossier_code,
-        len(data.steps),
-        len(pdf),
-    )
-    return (signer or NoSigner()).sign(pdf, reason=reason)
+
+    return _produce(CONTROL_SHEET_TEMPLATE, context, reason, signer)
 
 
 def render_dossier_register(data: DossierRegister, *, signer: PdfSigner | None = None) -> bytes:
@@ -631,12 +619,11 @@ def render_dossier_register(data: DossierRegister, *, signer: PdfSigner | None =
         ),
         "entries": entries,
     }
-    pdf = _render_pdf(DOSSIER_REGISTER_TEMPLATE, context)
 
-    with translation.override(DOCUMENT_LANGUAGE):
-        reason = _("Sổ theo dõi hồ sơ, %(period)s") % {"period": period_text.lower()}
-    logger.debug("rendered dossier register entries=%s bytes=%s", len(entries), len(pdf))
-    return (signer or NoSigner()).sign(pdf, reason=reason)
+    def reason() -> str:
+        return _("Sổ theo dõi hồ sơ, %(period)s") % {"period": period_text.lower()}
+
+    return _produce(DOSSIER_REGISTER_TEMPLATE, context, reason, signer)
 
 
 def render_transfer_slip(data: TransferSlip, *, signer: PdfSigner | None = None) -> bytes:
@@ -653,15 +640,14 @@ def render_transfer_slip(data: TransferSlip, *, signer: PdfSigner | None = None)
         "due_at_text": format_vn_datetime(data.due_at) if data.due_at else "",
         "means": [(means, means == data.means) for means in TransferMeans],
     }
-    pdf = _render_pdf(TRANSFER_SLIP_TEMPLATE, context)
 
-    with translation.override(DOCUMENT_LANGUAGE):
-        reason = _("Phiếu chuyển hồ sơ %(number)s, hồ sơ %(code)s") % {
+    def reason() -> str:
+        return _("Phiếu chuyển hồ sơ %(number)s, hồ sơ %(code)s") % {
             "number": data.slip_number,
             "code": data.dossier_code,
         }
-    logger.debug("rendered transfer slip dossier=%s bytes=%s", data.dossier_code, len(pdf))
-    return (signer or NoSigner()).sign(pdf, reason=reason)
+
+    return _produce(TRANSFER_SLIP_TEMPLATE, context, reason, signer)
 
 
 # --- Vietnamese formats -------------------------------------------------------------------------
@@ -766,6 +752,22 @@ class OfflineUrlFetcher(URLFetcher):
         if url[:5].lower() != "data:":
             raise FatalURLFetchingError(f"PDF templates may embed data: URIs only, not {url!r}")
         return super().fetch(url, headers)
+
+
+def _produce(
+    template_name: str,
+    context: dict[str, Any],
+    reason: Callable[[], str],
+    signer: PdfSigner | None,
+) -> bytes:
+    """Render ``template_name``, then sign it (``NoSigner`` when ``signer`` is None) with the
+    reason ``reason()`` worded in the document's language."""
+    pdf = _render_pdf(template_name, context)
+    with translation.override(DOCUMENT_LANGUAGE):
+        text = reason()
+    logger.debug("rendered template=%s bytes=%s", template_name, len(pdf))
+    signed: bytes = (signer or NoSigner()).sign(pdf, reason=text)
+    return signed
 
 
 def _render_pdf(template_name: str, context: dict[str, Any]) -> bytes:
