@@ -23,8 +23,11 @@ from ninja.responses import NinjaJSONEncoder
 from motcua.catalog.api import router as catalog_router
 from motcua.core.errors import InvalidInput, InvalidInputs, MotcuaError, NotFound
 from motcua.dossiers.api import router as dossiers_router
+from motcua.eoffice.api import router as eoffice_router
+from motcua.exchange.api import router as exchange_router
 from motcua.org.api import NotAuthenticated
 from motcua.org.api import router as org_router
+from motcua.reports.api import router as reports_router
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +64,9 @@ api = NinjaAPI(
 api.add_router("/", catalog_router)
 api.add_router("/", org_router)
 api.add_router("/", dossiers_router)
+api.add_router("/", eoffice_router)
+api.add_router("/", exchange_router)
+api.add_router("/", reports_router)
 
 
 def _render(request: HttpRequest, error: MotcuaError) -> HttpResponse:

@@ -87,6 +87,10 @@ INSTALLED_APPS = [
     "motcua.catalog",
     "motcua.dossiers",
     "motcua.payments",
+    "motcua.eoffice",
+    "motcua.exchange",
+    "motcua.reports",
+    "motcua.drill",
     "motcua.portal",
     "motcua.backoffice",
 ]

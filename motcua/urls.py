@@ -7,6 +7,9 @@ from motcua.core import errors_views
 
 urlpatterns = [
     path("", include("motcua.portal.urls")),
+    path("mot-cua/van-ban/", include("motcua.eoffice.urls")),
+    path("mot-cua/lien-thong/", include("motcua.exchange.urls")),
+    path("mot-cua/bao-cao/", include("motcua.reports.urls")),
     path("mot-cua/", include("motcua.backoffice.urls")),
     path("api/", api.urls),
     # Whatever else is under /api/ answers in the API's JSON shape, not with the 404 page.
