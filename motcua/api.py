@@ -23,6 +23,7 @@ from ninja.responses import NinjaJSONEncoder
 from motcua.catalog.api import router as catalog_router
 from motcua.core.errors import InvalidInput, InvalidInputs, MotcuaError, NotFound
 from motcua.dossiers.api import router as dossiers_router
+from motcua.drill.api import router as drill_router
 from motcua.eoffice.api import router as eoffice_router
 from motcua.exchange.api import router as exchange_router
 from motcua.org.api import NotAuthenticated
@@ -67,6 +68,7 @@ api.add_router("/", dossiers_router)
 api.add_router("/", eoffice_router)
 api.add_router("/", exchange_router)
 api.add_router("/", reports_router)
+api.add_router("/", drill_router)
 
 
 def _render(request: HttpRequest, error: MotcuaError) -> HttpResponse:

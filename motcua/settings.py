@@ -53,6 +53,19 @@ DEFAULT_FROM_EMAIL = _env("MOTCUA_EMAIL_FROM", "motcua@localhost")
 MOTCUA_DUE_SOON_HOURS = int(_env("MOTCUA_DUE_SOON_HOURS", "24"))
 MOTCUA_ESCALATION_EMAIL = _env_bool("MOTCUA_ESCALATION_EMAIL", True)
 LOG_LEVEL = _env("MOTCUA_LOG_LEVEL", "INFO")
+# Drill mode: the server honours the drill's virtual clock (motcua drill run). Only ever on a
+# throw-away drill instance with its own database, never on the production one.
+MOTCUA_DRILL = _env_bool("MOTCUA_DRILL", False)
+# Interconnection (motcua/exchange): our code towards peers, and the outbox's retry schedule.
+MOTCUA_EXCHANGE_CODE = _env("MOTCUA_EXCHANGE_CODE", f"tinh-{MOTCUA_PROVINCE_CODE}")
+MOTCUA_OUTBOX_MAX_ATTEMPTS = int(_env("MOTCUA_OUTBOX_MAX_ATTEMPTS", "12"))
+MOTCUA_OUTBOX_BACKOFF_SECONDS = float(_env("MOTCUA_OUTBOX_BACKOFF_SECONDS", "10"))
+MOTCUA_OUTBOX_BACKOFF_CAP_SECONDS = float(_env("MOTCUA_OUTBOX_BACKOFF_CAP_SECONDS", "3600"))
+MOTCUA_OUTBOX_LEASE_SECONDS = float(_env("MOTCUA_OUTBOX_LEASE_SECONDS", "120"))
+MOTCUA_PEER_TIMEOUT_SECONDS = float(_env("MOTCUA_PEER_TIMEOUT_SECONDS", "15"))
+MOTCUA_WORKER_INTERVAL_SECONDS = float(_env("MOTCUA_WORKER_INTERVAL_SECONDS", "1"))
+# Background tasks: the database queue by default (no extra service); e.g. a Redis backend.
+MOTCUA_TASKS_BACKEND = _env("MOTCUA_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")
 DATABASES = {
     "default": dj_database_url.parse(
         _env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'motcua.sqlite3'}"), conn_max_age=60
@@ -81,6 +94,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "ninja",  # its static Swagger UI for /api/docs: served by us, never from a CDN
+    "django_tasks",
+    "django_tasks_db",  # the task queue's table (motcua worker runs it)
     "motcua.core",
     "motcua.org",
     "motcua.deadlines",
@@ -109,6 +124,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "motcua.core.context.OriginMiddleware",
 ]
+
+TASKS = {"default": {"BACKEND": MOTCUA_TASKS_BACKEND}}
 
 ROOT_URLCONF = "motcua.urls"
 WSGI_APPLICATION = "motcua.wsgi.application"
