@@ -1,0 +1,286 @@
+"""The outbox: every outbound message is written with the change that caused it, then delivered.
+
+Contract (other apps and connectors build on it; keep it stable):
+
+``post(*, peer, kind, payload, stream, dedupe_key) -> OutboxMessage``
+    Writes the message in the CALLER's transaction (raises ``RuntimeError`` outside an atomic
+    block), so it exists if and only if the change commits. ``peer`` is a ``Peer.code`` (or a
+    ``Peer``); an unknown or inactive peer raises ``NotFound``/``InvalidInput``. A second post
+    with the same ``dedupe_key`` returns the existing row unchanged. ``stream`` orders delivery:
+    within a stream (e.g. ``"dossier:<id>"``) messages go out in creation order, a message
+    waiting while an earlier one of its stream is not delivered (a dead one blocks its stream
+    until an operator retries it).
+
+``@sender(kind)`` registers ``send(message: OutboxMessage, transport: Transport) -> dict``
+    which turns a message into one request (``transport.post(message.peer, path, body,
+    message_id=str(message.message_id))``) and returns the peer's reply (stored in
+    ``message.response``). It raises ``DeliveryError`` (``transport.py``) on failure:
+    ``permanent=True`` marks the message dead at once, anything else is retried after
+    ``MOTCUA_OUTBOX_BACKOFF_SECONDS × 2^(attempts−1)`` (capped at
+    ``MOTCUA_OUTBOX_BACKOFF_CAP_SECONDS``), and dead after ``MOTCUA_OUTBOX_MAX_ATTEMPTS``.
+    Kinds without a sender of their own go out as an envelope to the peer's generic inbox
+    (``envelope_sender``: ``POST /api/lien-thong/tin-nhan`` with ``{kind, stream, payload}``).
+
+``deliver_due(*, worker_id, transport=None, limit=100) -> DeliveryCounts``
+    What the worker runs: claims due messages one at a time (``select_for_update
+    (skip_locked=True)`` on PostgreSQL; SQLite serialises writers), leases each for
+    ``MOTCUA_OUTBOX_LEASE_SECONDS`` (a worker killed mid-delivery loses the lease and the
+    message is sent again: receivers de-duplicate by ``X-Motcua-Message-Id``).
+
+``retry_message(message_id, *, actor) -> OutboxMessage``
+    The operator's "send again" for a failed or dead message (audited; attempts start over).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+
+from motcua.core import audit, clock
+from motcua.core.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
+from motcua.exchange.models import OutboxMessage, OutboxState, Peer
+from motcua.exchange.transport import DeliveryError, Transport, default_transport
+
+logger = logging.getLogger(__name__)
+
+Sender = Callable[[OutboxMessage, Transport], dict[str, Any]]
+SENDERS: dict[str, Sender] = {}
+ENVELOPE_PATH = "/api/lien-thong/tin-nhan"
+RETRYABLE = (OutboxState.FAILED, OutboxState.DEAD)
+
+
+def sender(kind: str) -> Callable[[Sender], Sender]:
+    """Register the function that delivers messages of ``kind``."""
+
+    def register(function: Sender) -> Sender:
+        SENDERS[kind] = function
+        return function
+
+    return register
+
+
+def envelope_sender(message: OutboxMessage, transport: Transport) -> dict[str, Any]:
+    """The generic wire form between motcua installations (see ``inbox`` and the API)."""
+    body = {"kind": message.kind, "stream": message.stream, "payload": message.payload}
+    return transport.post(message.peer, ENVELOPE_PATH, body, message_id=str(message.message_id))
+
+
+def post(
+    *, peer: str | Peer, kind: str, payload: dict[str, Any], stream: str, dedupe_key: str
+) -> OutboxMessage:
+    """Write one outbound message in the caller's transaction (see the module's contract)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("outbox.post must run inside the transaction of the change")
+    existing = OutboxMessage.objects.filter(dedupe_key=dedupe_key).first()
+    if existing is not None:
+        return existing
+    target = peer if isinstance(peer, Peer) else _peer_by_code(peer)
+    if not target.active:
+        raise InvalidInput(
+            _("Hệ thống liên thông “%(code)s” đang ngừng kết nối."), field="peer", code=target.code
+        )
+
+    now = clock.now()
+    try:
+        with transaction.atomic():
+            message = OutboxMessage.objects.create(
+                peer=target,
+                kind=kind,
+                stream=stream,
+                dedupe_key=dedupe_key,
+                payload=payload,
+                next_attempt_at=now,
+                created_at=now,
+            )
+    except IntegrityError:
+        # Another transaction posted the same key meanwhile: theirs stands.
+        return OutboxMessage.objects.get(dedupe_key=dedupe_key)
+    logger.info(
+        "outbox.posted message=%s peer=%s kind=%s stream=%s", message.pk, target.code, kind, stream
+    )
+    return message
+
+
+def _peer_by_code(code: str) -> Peer:
+    try:
+        return Peer.objects.get(code=code)
+    except Peer.DoesNotExist:
+        raise NotFound(
+            _("Không có hệ thống liên thông mã “%(code)s”."), field="peer", code=code
+        ) from None
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after the ``attempts``-th failed attempt: doubling from the base, capped."""
+    base = settings.MOTCUA_OUTBOX_BACKOFF_SECONDS
+    cap = settings.MOTCUA_OUTBOX_BACKOFF_CAP_SECONDS
+    return timedelta(seconds=min(cap, base * 2 ** max(attempts - 1, 0)))
+
+
+# --- delivery -----------------------------------------------------------------------------------
+
+
+@dataclass
+class DeliveryCounts:
+    delivered: int = 0
+    failed: int = 0
+    dead: int = 0
+    ids: list[int] = field(default_factory=list)
+
+    @property
+    def attempted(self) -> int:
+        return self.delivered + self.failed + self.dead
+
+    def as_dict(self) -> dict[str, int]:
+        return {"delivered": self.delivered, "failed": self.failed, "dead": self.dead}
+
+
+def due_messages(now: datetime) -> Any:
+    """Messages a worker may take now, in order: due (or their lease expired), and no earlier
+    message of the same stream still undelivered."""
+    earlier_open = OutboxMessage.objects.filter(
+        stream=OuterRef("stream"), id__lt=OuterRef("id")
+    ).exclude(state=OutboxState.DELIVERED)
+    ready = Q(state__in=(OutboxState.PENDING, OutboxState.FAILED), next_attempt_at__lte=now)
+    abandoned = Q(state=OutboxState.SENDING, lease_until__lt=now)
+    return (
+        OutboxMessage.objects.filter(ready | abandoned).exclude(Exists(earlier_open)).order_by("id")
+    )
+
+
+def claim_next(*, worker_id: str, now: datetime | None = None) -> OutboxMessage | None:
+    """Take the first due message for ``worker_id`` under a lease, or None."""
+    now = now or clock.now()
+    lease = timedelta(seconds=settings.MOTCUA_OUTBOX_LEASE_SECONDS)
+    with transaction.atomic():
+        candidates = due_messages(now).select_for_update(skip_locked=True)
+        message = candidates.first()
+        if message is None:
+            return None
+        if message.state == OutboxState.SENDING:
+            logger.warning(
+                "outbox.lease_expired message=%s previous_worker=%s", message.pk, message.claimed_by
+            )
+        message.state = OutboxState.SENDING
+        message.attempts += 1
+        message.lease_until = now + lease
+        message.claimed_by = worker_id[:64]
+        message.save(update_fields=["state", "attempts", "lease_until", "claimed_by"])
+    return message
+
+
+def deliver(message: OutboxMessage, *, transport: Transport) -> str:
+    """Send one claimed message and record the outcome; returns its new state."""
+    send = SENDERS.get(message.kind, envelope_sender)
+    try:
+        reply = send(message, transport)
+    except DeliveryError as exc:
+        return _record_failure(message, exc.reason, permanent=exc.permanent)
+    except Exception as exc:
+        logger.exception("outbox.sender_error message=%s kind=%s", message.pk, message.kind)
+        return _record_failure(message, f"internal {type(exc).__name__}", permanent=False)
+    return _record_delivery(message, reply)
+
+
+def _record_delivery(message: OutboxMessage, reply: dict[str, Any]) -> str:
+    now = clock.now()
+    with transaction.atomic():
+        # Delivered is delivered, even if our lease ran out meanwhile.
+        OutboxMessage.objects.filter(pk=message.pk).exclude(state=OutboxState.DELIVERED).update(
+            state=OutboxState.DELIVERED,
+            delivered_at=now,
+            response=reply,
+            lease_until=None,
+            last_error="",
+        )
+    logger.info(
+        "outbox.delivered message=%s peer=%s attempts=%s",
+        message.pk,
+        message.peer.code,
+        message.attempts,
+    )
+    return OutboxState.DELIVERED
+
+
+def _record_failure(message: OutboxMessage, reason: str, *, permanent: bool) -> str:
+    now = clock.now()
+    dead = permanent or message.attempts >= settings.MOTCUA_OUTBOX_MAX_ATTEMPTS
+    state = OutboxState.DEAD if dead else OutboxState.FAILED
+    with transaction.atomic():
+        # Only the holder of the claim records a failure; a later holder may have succeeded.
+        updated = OutboxMessage.objects.filter(
+            pk=message.pk, state=OutboxState.SENDING, claimed_by=message.claimed_by
+        ).update(
+            state=state,
+            last_error=reason[:200],
+            lease_until=None,
+            next_attempt_at=now + backoff(message.attempts),
+        )
+    if updated:
+        logger.warning(
+            "outbox.failed message=%s peer=%s attempts=%s state=%s reason=%s",
+            message.pk,
+            message.peer.code,
+            message.attempts,
+            state,
+            reason,
+        )
+    return state
+
+
+def deliver_due(
+    *, worker_id: str, transport: Transport | None = None, limit: int = 100
+) -> DeliveryCounts:
+    """Deliver due messages one by one (at most ``limit``); what happened, counted."""
+    transport = transport or default_transport()
+    counts = DeliveryCounts()
+    for _i in range(limit):
+        message = claim_next(worker_id=worker_id)
+        if message is None:
+            break
+        state = deliver(message, transport=transport)
+        counts.ids.append(message.pk)
+        if state == OutboxState.DELIVERED:
+            counts.delivered += 1
+        elif state == OutboxState.DEAD:
+            counts.dead += 1
+        else:
+            counts.failed += 1
+    return counts
+
+
+# --- operators ----------------------------------------------------------------------------------
+
+
+def retry_message(message_id: int, *, actor: Any) -> OutboxMessage:
+    """Send a failed or dead message again now (gửi lại); its attempts start over. Audited."""
+    from motcua.exchange.permissions import is_exchange_operator
+
+    if not is_exchange_operator(actor):
+        raise Forbidden()
+    with transaction.atomic():
+        message = (
+            OutboxMessage.objects.select_for_update().select_related("peer").filter(pk=message_id)
+        ).first()
+        if message is None:
+            raise NotFound()
+        if message.state not in RETRYABLE:
+            raise InvalidTransition(
+                _("Chỉ gửi lại được tin đang lỗi hoặc đã ngừng gửi."), field="state"
+            )
+        previous = {"state": message.state, "attempts": message.attempts}
+        message.state = OutboxState.PENDING
+        message.attempts = 0
+        message.next_attempt_at = clock.now()
+        message.save(update_fields=["state", "attempts", "next_attempt_at"])
+        audit.record("exchange.outbox_retry", message, actor=actor, data=previous)
+    logger.info("outbox.retry message=%s previous_state=%s", message.pk, previous["state"])
+    return message

@@ -1,0 +1,1 @@
+"""Periodic jobs, registered in this one place, run by ``motcua worker`` when due."""
