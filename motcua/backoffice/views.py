@@ -27,7 +27,7 @@ from django.views.decorators.http import require_POST
 from motcua.backoffice import forms, selectors
 from motcua.backoffice.templatetags.backoffice_tags import vnd
 from motcua.catalog.selectors import get_current_procedure, list_current_procedures
-from motcua.core import clock
+from motcua.core import audit, clock
 from motcua.core.errors import Forbidden, InvalidInputs, MotcuaError, NotFound
 from motcua.core.web import add_error_to_form, flash_error
 from motcua.dossiers import documents, permissions, services
@@ -379,6 +379,7 @@ def _render_desk(
 def desk(request: HttpRequest, pk: int) -> HttpResponse:
     """Everything about one dossier, and the actions the officer may take on it now."""
     dossier = selectors.get_visible_dossier(request.user, pk)
+    audit.record_personal_data_view(dossier, actor=request.user, purpose="backoffice.desk")
     return _render_desk(request, dossier)
 
 
