@@ -221,6 +221,9 @@ _PROVINCIAL_DEMO_ROLES = (
     (AgencyKind.LAND_BRANCH, "cv", Role.SPECIALIST),
     (AgencyKind.LAND_BRANCH, "ld", Role.LEADER),
     (AgencyKind.TAX_OFFICE, "cv", Role.SPECIALIST),
+    (AgencyKind.DEPARTMENT, "vt", Role.CLERK),
+    (AgencyKind.DEPARTMENT, "cv", Role.SPECIALIST),
+    (AgencyKind.DEPARTMENT, "ld", Role.LEADER),
 )
 
 
@@ -252,8 +255,9 @@ def add_staff(
 
 @transaction.atomic
 def seed_demo_staff(password: str, province_code: int | None = None) -> int:
-    """Demo officers for every commune: a receiver at the center, a specialist and a leader
-    at the People's Committee, plus a provincial admin. Returns how many accounts exist.
+    """Demo officers for every commune: a receiver at the center, a specialist, a leader and a
+    clerk (văn thư) at the People's Committee, plus a provincial admin and the provincial
+    units' officers. Returns how many accounts exist.
 
     The password is hashed once and shared: hashing it per account would take minutes.
     """
@@ -282,6 +286,13 @@ def seed_demo_staff(password: str, province_code: int | None = None) -> int:
             full_name=f"Lãnh đạo {center.ward.name}",
             agency=center.parent,
             role=Role.LEADER,
+            password_hash=password_hash,
+        )
+        add_staff(
+            username=f"vt.{slug}",
+            full_name=f"Văn thư {center.ward.name}",
+            agency=center.parent,
+            role=Role.CLERK,
             password_hash=password_hash,
         )
         add_staff(
