@@ -47,6 +47,9 @@ MOTCUA_SANDBOX_GATEWAY = _env_bool("MOTCUA_SANDBOX_GATEWAY", True)
 # Signing keys and certificates (motcua pki init); documents stay unsigned until it exists.
 MOTCUA_PKI_DIR = Path(_env("MOTCUA_PKI_DIR", str(DATA_DIR / "pki")))
 MOTCUA_PKI_PASSPHRASE = _env("MOTCUA_PKI_PASSPHRASE", "development-pki-passphrase-change-me")
+# Root certificates (PEM or DER files, comma-separated) the public verification page trusts;
+# empty: the development CA of MOTCUA_PKI_DIR.
+MOTCUA_VERIFY_TRUST_ROOTS = [p for p in _env("MOTCUA_VERIFY_TRUST_ROOTS", "").split(",") if p]
 EMAIL_BACKEND = _env("MOTCUA_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = _env("MOTCUA_EMAIL_FROM", "motcua@localhost")
 # Hours before a dossier's due time at which its leaders are warned (motcua escalate).
@@ -66,6 +69,10 @@ MOTCUA_PEER_TIMEOUT_SECONDS = float(_env("MOTCUA_PEER_TIMEOUT_SECONDS", "15"))
 MOTCUA_WORKER_INTERVAL_SECONDS = float(_env("MOTCUA_WORKER_INTERVAL_SECONDS", "1"))
 # Background tasks: the database queue by default (no extra service); e.g. a Redis backend.
 MOTCUA_TASKS_BACKEND = _env("MOTCUA_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")
+# National Public Service Portal (motcua/exchange/dvcqg): where status updates go, and the secret
+# shared with it. Without a secret only demo mode registers the portal (with a development one).
+MOTCUA_DVCQG_URL = _env("MOTCUA_DVCQG_URL", "http://127.0.0.1:8090")
+MOTCUA_DVCQG_SECRET = _env("MOTCUA_DVCQG_SECRET", "")
 DATABASES = {
     "default": dj_database_url.parse(
         _env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'motcua.sqlite3'}"), conn_max_age=60
@@ -104,6 +111,7 @@ INSTALLED_APPS = [
     "motcua.payments",
     "motcua.eoffice",
     "motcua.exchange",
+    "motcua.exchange.dvcqg",
     "motcua.reports",
     "motcua.drill",
     "motcua.portal",
