@@ -15,6 +15,7 @@ from ninja.security import APIKeyHeader
 
 from motcua.core.errors import InvalidInput
 from motcua.exchange import inbox
+from motcua.exchange.dvcqg.api import router as dvcqg_router
 from motcua.exchange.models import Peer
 from motcua.exchange.transport import SIGNATURE_HEADER
 
@@ -77,3 +78,6 @@ def receive_envelope(request: HttpRequest, payload: EnvelopeIn) -> dict[str, Any
         handle=handle,
     )
     return {"message_id": message_id, "duplicate": duplicate, "reply": reply}
+
+
+router.add_router("", dvcqg_router)  # the national portal's endpoints (motcua/exchange/dvcqg)

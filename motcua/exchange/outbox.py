@@ -85,7 +85,7 @@ def post(
     target = peer if isinstance(peer, Peer) else _peer_by_code(peer)
     if not target.active:
         raise InvalidInput(
-            _("Hệ thống liên thông “%(code)s” đang ngừng kết nối."), field="peer", code=target.code
+            _("Hệ thống liên thông “%(peer)s” đang ngừng kết nối."), field="peer", peer=target.code
         )
 
     now = clock.now()
@@ -114,7 +114,7 @@ def _peer_by_code(code: str) -> Peer:
         return Peer.objects.get(code=code)
     except Peer.DoesNotExist:
         raise NotFound(
-            _("Không có hệ thống liên thông mã “%(code)s”."), field="peer", code=code
+            _("Không có hệ thống liên thông mã “%(peer)s”."), field="peer", peer=code
         ) from None
 
 
@@ -144,15 +144,17 @@ class DeliveryCounts:
 
 
 def due_messages(now: datetime) -> Any:
-    """Messages a worker may take now, in order: due (or their lease expired), and no earlier
-    message of the same stream still undelivered."""
+    """Messages a worker may take now, in order: due (or their lease expired), to an active
+    peer, and no earlier message of the same stream still undelivered."""
     earlier_open = OutboxMessage.objects.filter(
         stream=OuterRef("stream"), id__lt=OuterRef("id")
     ).exclude(state=OutboxState.DELIVERED)
     ready = Q(state__in=(OutboxState.PENDING, OutboxState.FAILED), next_attempt_at__lte=now)
     abandoned = Q(state=OutboxState.SENDING, lease_until__lt=now)
     return (
-        OutboxMessage.objects.filter(ready | abandoned).exclude(Exists(earlier_open)).order_by("id")
+        OutboxMessage.objects.filter(ready | abandoned, peer__active=True)
+        .exclude(Exists(earlier_open))
+        .order_by("id")
     )
 
 
@@ -161,7 +163,7 @@ def claim_next(*, worker_id: str, now: datetime | None = None) -> OutboxMessage 
     now = now or clock.now()
     lease = timedelta(seconds=settings.MOTCUA_OUTBOX_LEASE_SECONDS)
     with transaction.atomic():
-        candidates = due_messages(now).select_for_update(skip_locked=True)
+        candidates = due_messages(now).select_for_update(skip_locked=True, of=("self",))
         message = candidates.first()
         if message is None:
             return None

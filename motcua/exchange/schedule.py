@@ -1,1 +1,187 @@
-"""Periodic jobs, registered in this one place, run by ``motcua worker`` when due."""
+"""Periodic jobs, registered in this one place, run by ``motcua worker`` when due.
+
+A job is a function ``run(worker_id) -> dict`` (a summary of counts, no personal data) with an
+interval. Its bookkeeping row (``PeriodicJobRun``) says when it runs next and how its last run
+went; operators see it at /mot-cua/lien-thong/tac-vu/. An ``exclusive`` job runs in one worker
+at a time: the worker takes the row with ``select_for_update(skip_locked=True)`` and leases it
+for ``timeout``; a worker killed mid-run loses the lease when it expires. The outbox sweep is
+not exclusive: every worker delivers, each message being claimed on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from motcua.core import clock
+from motcua.exchange.models import JobOutcome, PeriodicJobRun
+
+logger = logging.getLogger(__name__)
+
+JobFunction = Callable[[str], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    title: str | Promise
+    every: timedelta
+    run: JobFunction
+    exclusive: bool = True
+    timeout: timedelta = timedelta(minutes=10)
+
+
+JOBS: dict[str, Job] = {}
+
+
+def register(job: Job) -> Job:
+    JOBS[job.name] = job
+    return job
+
+
+# --- the jobs -----------------------------------------------------------------------------------
+
+
+def deliver_outbox(worker_id: str) -> dict[str, Any]:
+    from motcua.exchange import outbox
+
+    return outbox.deliver_due(worker_id=worker_id).as_dict()
+
+
+def escalate_dossiers(worker_id: str) -> dict[str, Any]:
+    from motcua.dossiers.services.escalation import escalate
+
+    return asdict(escalate())
+
+
+def refresh_payments(worker_id: str) -> dict[str, Any]:
+    from motcua.payments.services import refresh_open_attempts
+
+    return {"attempts": refresh_open_attempts()}
+
+
+register(
+    Job(
+        "exchange.outbox",
+        _("Gửi tin trong hộp thư đi"),
+        timedelta(seconds=settings.MOTCUA_WORKER_INTERVAL_SECONDS),
+        deliver_outbox,
+        exclusive=False,
+    )
+)
+register(
+    Job(
+        "dossiers.escalate",
+        _("Cảnh báo hồ sơ sắp đến hạn, quá hạn"),
+        timedelta(minutes=15),
+        escalate_dossiers,
+    )
+)
+register(
+    Job(
+        "payments.refresh",
+        _("Tra cứu trạng thái thanh toán trực tuyến đang chờ"),
+        timedelta(minutes=5),
+        refresh_payments,
+    )
+)
+
+
+# --- running them -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobResult:
+    name: str
+    outcome: str
+    summary: dict[str, Any]
+    duration_ms: int
+
+
+def ensure_rows(now: datetime | None = None) -> None:
+    """A bookkeeping row for every registered job (due at once the first time)."""
+    now = now or clock.now()
+    known = set(PeriodicJobRun.objects.values_list("name", flat=True))
+    for name in JOBS.keys() - known:
+        try:
+            with transaction.atomic():
+                PeriodicJobRun.objects.create(name=name, next_run_at=now)
+        except IntegrityError:
+            pass  # another worker created it
+
+
+def run_due(*, worker_id: str, now: datetime | None = None) -> list[JobResult]:
+    """Run every job that is due and not held by another worker; what ran, in order."""
+    now = now or clock.now()
+    ensure_rows(now)
+    results = []
+    for job in JOBS.values():
+        if _claim(job, now):
+            results.append(run_job(job, worker_id=worker_id))
+    return results
+
+
+def _claim(job: Job, now: datetime) -> bool:
+    due = Q(name=job.name, next_run_at__lte=now)
+    if not job.exclusive:
+        return PeriodicJobRun.objects.filter(due).exists()
+    with transaction.atomic():
+        free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+        row = PeriodicJobRun.objects.select_for_update(skip_locked=True).filter(due, free).first()
+        if row is None:
+            return False
+        row.lease_until = now + job.timeout
+        row.last_outcome = JobOutcome.RUNNING
+        row.last_started_at = now
+        row.save(update_fields=["lease_until", "last_outcome", "last_started_at"])
+    return True
+
+
+def run_job(job: Job, *, worker_id: str) -> JobResult:
+    """Run ``job`` now and record its outcome (the caller holds its claim)."""
+    started_at = clock.now()
+    started = time.monotonic()
+    try:
+        summary = job.run(worker_id)
+        outcome, error = JobOutcome.OK, ""
+    except Exception as exc:
+        logger.exception("job.error job=%s", job.name)
+        summary, outcome, error = {}, JobOutcome.ERROR, type(exc).__name__
+    duration_ms = int((time.monotonic() - started) * 1000)
+
+    finished_at = clock.now()
+    PeriodicJobRun.objects.filter(name=job.name).update(
+        next_run_at=max(started_at + job.every, finished_at),
+        lease_until=None,
+        last_started_at=started_at,
+        last_finished_at=finished_at,
+        last_outcome=outcome,
+        last_duration_ms=duration_ms,
+        last_summary=summary,
+        last_error=error[:200],
+        runs=F("runs") + 1,
+        failures=F("failures") + (1 if outcome == JobOutcome.ERROR else 0),
+    )
+    if job.exclusive or _did_something(summary) or outcome == JobOutcome.ERROR:
+        logger.info(
+            "job.finished job=%s outcome=%s duration_ms=%s summary=%s",
+            job.name,
+            outcome,
+            duration_ms,
+            summary,
+        )
+    return JobResult(job.name, outcome, summary, duration_ms)
+
+
+def _did_something(summary: dict[str, Any]) -> bool:
+    return any(value for value in summary.values())

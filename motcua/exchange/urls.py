@@ -1,5 +1,15 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from motcua.exchange import views
 
 app_name = "exchange"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.peers, name="peers"),
+    path("he-thong/<slug:code>/", views.peer_outbox, name="peer"),
+    path("hop-thu-di/", views.outbox_list, name="outbox"),
+    path("hop-thu-di/<int:pk>/gui-lai/", views.retry, name="retry"),
+    path("ho-so/<int:pk>/", views.dossier_outbox, name="dossier"),
+    path("hop-thu-den/", views.inbox_list, name="inbox"),
+    path("tac-vu/", views.jobs, name="jobs"),
+]

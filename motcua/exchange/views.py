@@ -1,0 +1,156 @@
+"""Operators' pages of the interconnection (/mot-cua/lien-thong/): peers, outbox, inbox, jobs.
+
+Province administrators only. Thin: selectors read, ``outbox.retry_message`` acts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from motcua.core.errors import MotcuaError
+from motcua.core.web import flash_error
+from motcua.exchange import outbox, selectors
+from motcua.exchange.models import InboxState, OutboxState, Peer
+from motcua.exchange.permissions import is_exchange_operator
+
+PAGE_SIZE = 50
+View = Callable[..., HttpResponse]
+
+OUTBOX_BADGES = {
+    OutboxState.PENDING: "soon",
+    OutboxState.SENDING: "soon",
+    OutboxState.DELIVERED: "ok",
+    OutboxState.FAILED: "late",
+    OutboxState.DEAD: "late",
+}
+INBOX_BADGES = {
+    InboxState.RECEIVED: "soon",
+    InboxState.PROCESSED: "ok",
+    InboxState.REJECTED: "late",
+    InboxState.FAILED: "late",
+}
+
+
+def operator_only(view: View) -> View:
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not is_exchange_operator(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _render(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    context.setdefault("section", template.split(".")[0])
+    context["outbox_badges"] = OUTBOX_BADGES
+    context["inbox_badges"] = INBOX_BADGES
+    return render(request, f"exchange/{template}", context)
+
+
+@operator_only
+def peers(request: HttpRequest) -> HttpResponse:
+    context = {
+        "rows": selectors.peer_overview(),
+        "summary": selectors.outbox_summary(),
+        "states": OutboxState.choices,
+    }
+    return _render(request, "peers.html", context)
+
+
+def _outbox_page(
+    request: HttpRequest, *, peer: Peer | None, stream: str | None, title: str
+) -> HttpResponse:
+    state = request.GET.get("state") or None
+    if state is not None and state not in OutboxState.values:
+        state = None
+    queryset = selectors.list_outbox(peer=peer, stream=stream, state=state)
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    base_query = {key: value for key, value in (("stream", stream),) if value}
+    context = {
+        "title": title,
+        "peer": peer,
+        "stream": stream,
+        "state": state,
+        "states": OutboxState.choices,
+        "page": page,
+        "blocked": selectors.blocked_streams(),
+        "base_query": urlencode(base_query),
+        "here": request.get_full_path(),
+    }
+    return _render(request, "outbox.html", context)
+
+
+@operator_only
+def outbox_list(request: HttpRequest) -> HttpResponse:
+    stream = (request.GET.get("stream") or "").strip()[:120] or None
+    title = (
+        _("Tin gửi đi") if stream is None else _("Tin gửi đi của %(stream)s") % {"stream": stream}
+    )
+    return _outbox_page(request, peer=None, stream=stream, title=title)
+
+
+@operator_only
+def peer_outbox(request: HttpRequest, code: str) -> HttpResponse:
+    peer = Peer.objects.filter(code=code).first()
+    if peer is None:
+        raise Http404
+    title = _("Tin gửi đến %(name)s") % {"name": peer.name}
+    return _outbox_page(request, peer=peer, stream=None, title=title)
+
+
+@operator_only
+def dossier_outbox(request: HttpRequest, pk: int) -> HttpResponse:
+    stream = selectors.dossier_stream(pk)
+    title = _("Tin gửi đi về hồ sơ #%(id)s") % {"id": pk}
+    return _outbox_page(request, peer=None, stream=stream, title=title)
+
+
+@operator_only
+@require_POST
+def retry(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        message = outbox.retry_message(pk, actor=request.user)
+    except MotcuaError as error:
+        flash_error(request, error)
+    else:
+        messages.success(request, _("Tin #%(id)s sẽ được gửi lại ngay.") % {"id": message.pk})
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("exchange:outbox")
+    return redirect(back)
+
+
+@operator_only
+def inbox_list(request: HttpRequest) -> HttpResponse:
+    code = request.GET.get("peer") or None
+    peer = Peer.objects.filter(code=code).first() if code else None
+    state = request.GET.get("state") or None
+    if state is not None and state not in InboxState.values:
+        state = None
+    page = Paginator(selectors.list_inbox(peer=peer, state=state), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    query = urlencode({key: value for key, value in (("peer", code), ("state", state)) if value})
+    context = {"page": page, "peer": peer, "state": state, "peer_query": query}
+    return _render(request, "inbox.html", context)
+
+
+@operator_only
+def jobs(request: HttpRequest) -> HttpResponse:
+    return _render(request, "jobs.html", {"rows": selectors.list_jobs()})
