@@ -1,0 +1,84 @@
+"""What the reports context keeps of its own: appointments as they were given, citizens'
+ratings of the service and their complaints."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from motcua.dossiers.models import Dossier, DossierEvent
+
+
+class Appointment(models.Model):
+    """The appointment (ngày hẹn trả, ``NgayHenTra``) in force after one dossier event.
+
+    Written beside the history row whenever an event gives or changes the appointment
+    (reception, payment completing reception, the one rescheduling, the second land
+    appointment), so that a figure can be recomputed as it stood on any past date.
+    """
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="appointments")
+    event = models.OneToOneField(DossierEvent, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField()
+    due_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["dossier", "at"], name="appointment_dossier_at_idx")]
+        verbose_name = _("ngày hẹn trả")
+        verbose_name_plural = _("ngày hẹn trả")
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id} {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class Rating(models.Model):
+    """The applicant's rating of the service once the result is out: once per dossier."""
+
+    dossier = models.OneToOneField(Dossier, on_delete=models.CASCADE, related_name="rating")
+    satisfied = models.BooleanField(_("hài lòng"))
+    comment = models.TextField(_("ý kiến"), blank=True, default="")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("đánh giá của người dân")
+        verbose_name_plural = _("đánh giá của người dân")
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id} {'+' if self.satisfied else '-'}"
+
+
+class ComplaintStatus(models.TextChoices):
+    RECEIVED = "received", _("Mới tiếp nhận")
+    HANDLING = "handling", _("Đang xử lý")
+    RESOLVED = "resolved", _("Đã xử lý")
+
+
+class Complaint(models.Model):
+    """A complaint or feedback (phản ánh, kiến nghị) of the applicant about one dossier."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="complaints")
+    content = models.TextField(_("nội dung phản ánh"))
+    created_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=ComplaintStatus.choices, default=ComplaintStatus.RECEIVED
+    )
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="handled_complaints",
+    )
+    answer = models.TextField(_("kết quả xử lý"), blank=True, default="")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "pk"]
+        indexes = [models.Index(fields=["dossier", "created_at"], name="complaint_dossier_idx")]
+        verbose_name = _("phản ánh, kiến nghị")
+        verbose_name_plural = _("phản ánh, kiến nghị")
+
+    def __str__(self) -> str:
+        return f"{self.dossier_id} {self.status}"

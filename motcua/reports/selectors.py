@@ -1,0 +1,356 @@
+"""Reads of the reports context: who sees what, periods, and the figures grouped by a
+dimension, each counted by the database in one query."""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db.models import Avg, Count, DurationField, Q, QuerySet
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from motcua.core import clock
+from motcua.core.errors import InvalidInput, NotFound
+from motcua.deadlines.calendar import TZ
+from motcua.dossiers.models import Dossier
+from motcua.dossiers.permissions import is_province_admin, memberships_of
+from motcua.org.models import Agency, AgencyKind, FormerProvince, Role, Ward
+from motcua.reports.indicators import FIGURES, Facts
+
+PROVINCIAL_KINDS = (AgencyKind.PROVINCE_PC, AgencyKind.PROVINCE_OFFICE, AgencyKind.PROVINCE_CENTER)
+
+
+# --- who sees what ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a user's dashboards cover: the whole province, or the dossiers received or
+    resolved by their units (a commune's units together)."""
+
+    province: bool
+    agency_ids: frozenset[int] = field(default_factory=frozenset)
+    ward_ids: frozenset[int] = field(default_factory=frozenset)
+
+    def filter(self, queryset: QuerySet[Dossier]) -> QuerySet[Dossier]:
+        if self.province:
+            return queryset
+        return queryset.filter(
+            Q(receiving_agency_id__in=self.agency_ids) | Q(competent_agency_id__in=self.agency_ids)
+        )
+
+
+def scope_of(user: Any) -> Scope:
+    """Provincial administrators and leaders of provincial units see the province; other
+    leaders see their units (for a commune unit: all the commune's units). Anyone else
+    gets ``NotFound``."""
+    if is_province_admin(user):
+        return Scope(province=True)
+    leads = [m.agency for m in memberships_of(user) if m.role == Role.LEADER]
+    if not leads:
+        raise NotFound(_("Không tìm thấy."), code="reports_not_found")
+    if any(agency.kind in PROVINCIAL_KINDS for agency in leads):
+        return Scope(province=True)
+    ward_ids = frozenset(a.ward_id for a in leads if a.ward_id is not None)
+    agency_ids = {a.pk for a in leads}
+    if ward_ids:
+        agency_ids |= set(Agency.objects.filter(ward_id__in=ward_ids).values_list("pk", flat=True))
+    return Scope(province=False, agency_ids=frozenset(agency_ids), ward_ids=ward_ids)
+
+
+def may_see_reports(user: Any) -> bool:
+    """For the navigation link: provincial administrators and leaders."""
+    return is_province_admin(user) or any(m.role == Role.LEADER for m in memberships_of(user))
+
+
+# --- periods ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """[first day, last day] in Vietnam time, seen as of ``as_of`` (at most the period's end)."""
+
+    first: date
+    last: date
+    as_of: datetime
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first, time.min, tzinfo=TZ)
+
+    @property
+    def end(self) -> datetime:
+        return datetime.combine(self.last + timedelta(days=1), time.min, tzinfo=TZ)
+
+    @property
+    def moment(self) -> datetime:
+        """The last instant whose history counts."""
+        return min(self.as_of, self.end - timedelta(microseconds=1))
+
+    @property
+    def is_past_view(self) -> bool:
+        return self.as_of < self.end and self.as_of < clock.now() - timedelta(minutes=1)
+
+    def facts(self) -> Facts:
+        return Facts(start=self.start, moment=self.moment)
+
+
+def parse_period(
+    first: str | None, last: str | None, as_of: str | None, *, now: datetime | None = None
+) -> Period:
+    """The period of a request's query: ``from``/``to`` as ISO dates (default: this month so
+    far) and ``as_of`` as an ISO date (the figures as they stood at the end of that day)."""
+    now = now or clock.now()
+    today = clock.localtime(now).date()
+    first_day = _parse_date(first, "from") or today.replace(day=1)
+    if last:
+        last_day = _parse_date(last, "to")
+        assert last_day is not None  # noqa: S101 (a non-empty value parses or raises)
+    else:
+        last_day = first_day.replace(day=calendar.monthrange(first_day.year, first_day.month)[1])
+    if last_day < first_day:
+        raise InvalidInput(
+            _("“Đến ngày” phải từ “Từ ngày” trở đi."), field="to", code="period_order"
+        )
+    if (last_day - first_day).days > 3660:
+        raise InvalidInput(_("Kỳ báo cáo dài quá 10 năm."), field="to", code="period_too_long")
+    moment = now
+    as_of_day = _parse_date(as_of, "as_of")
+    if as_of_day is not None:
+        if as_of_day < first_day:
+            raise InvalidInput(
+                _("“Tính đến ngày” không được trước ngày đầu kỳ."),
+                field="as_of",
+                code="as_of_before_period",
+            )
+        moment = min(now, datetime.combine(as_of_day + timedelta(days=1), time.min, tzinfo=TZ))
+        moment -= timedelta(microseconds=1) if moment != now else timedelta(0)
+    return Period(first=first_day, last=last_day, as_of=moment)
+
+
+def _parse_date(value: str | None, field_name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(
+            _("“%(name)s” phải là ngày dạng YYYY-MM-DD."),
+            field=field_name,
+            code="date_format",
+            name=field_name,
+        ) from None
+
+
+# --- grouping -----------------------------------------------------------------------------------
+
+# Each dossier counts once in a grouping, whichever units it passed through: communes and
+# former provinces by the unit of receipt (where the citizen was served; boundaryless and
+# inter-agency dossiers are not counted twice), agencies by the competent (resolving) unit.
+GROUPINGS: dict[str, str | None] = {
+    "province": None,
+    "former_province": "receiving_agency__ward__former_province",
+    "ward": "receiving_agency__ward_id",
+    "agency": "competent_agency_id",
+    "procedure": "procedure__code",
+}
+GROUPING_LABELS: dict[str, str | Promise] = {
+    "province": _("Toàn tỉnh"),
+    "former_province": _("Theo tỉnh cũ"),
+    "ward": _("Theo xã, phường (nơi tiếp nhận)"),
+    "agency": _("Theo cơ quan giải quyết"),
+    "procedure": _("Theo thủ tục"),
+}
+
+
+def prefilter(queryset: QuerySet[Dossier], period: Period) -> QuerySet[Dossier]:
+    """Leave out, by columns set once in a dossier's life, the dossiers that cannot count in
+    the period: received or refused after it, or ended before it began."""
+    start, moment = period.start, period.moment
+    received = Q(accepted_at__lte=moment) & ~Q(finished_at__lt=start) & ~Q(closed_at__lt=start)
+    refused = Q(accepted_at__isnull=True, closed_at__gte=start, closed_at__lte=moment)
+    return queryset.filter(received | refused)
+
+
+def aggregate(
+    queryset: QuerySet[Dossier], period: Period, grouping: str
+) -> dict[Any, dict[str, Any]]:
+    """Every counted figure and the average processing time per group, in one query."""
+    if grouping not in GROUPINGS:
+        raise InvalidInput(_("Cách nhóm không hợp lệ."), field="group", code="choice")
+    facts = period.facts()
+    measures: dict[str, Any] = {
+        key: Count("pk", filter=condition(facts)) for key, condition in FIGURES.items()
+    }
+    measures["avg_time"] = Avg(
+        facts.processing_time(), filter=facts.resolved(), output_field=DurationField()
+    )
+    rows = prefilter(queryset, period).order_by()
+    column = GROUPINGS[grouping]
+    if column is None:
+        return {None: rows.aggregate(**measures)}
+    grouped = rows.values(column).annotate(**measures)
+    return {row.pop(column): row for row in grouped}
+
+
+# --- indicators from figures --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ratio:
+    numerator: int
+    denominator: int
+
+    @property
+    def percent(self) -> Decimal | None:
+        if not self.denominator:
+            return None
+        value = Decimal(self.numerator * 100) / Decimal(self.denominator)
+        return value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class Row:
+    """One line of a dashboard table: a group and its figures."""
+
+    key: Any
+    label: str
+    figures: dict[str, Any]
+    rank: int | None = None
+    ward_code: int | None = None
+
+    def count(self, key: str) -> int:
+        return int(self.figures.get(key) or 0)
+
+    @property
+    def on_time(self) -> Ratio:
+        return Ratio(self.count("timed_on_time"), self.count("timed"))
+
+    @property
+    def online(self) -> Ratio:
+        return Ratio(self.count("received_online"), self.count("received"))
+
+    @property
+    def paid_online(self) -> Ratio:
+        return Ratio(self.count("paid_online"), self.count("fee_bearing"))
+
+    @property
+    def digitised(self) -> Ratio:
+        return Ratio(self.count("digitised"), self.count("approved"))
+
+    @property
+    def satisfaction(self) -> Decimal | None:
+        """5.4: 100% − (% resolved late + % resolved with a complaint or "not satisfied")."""
+        resolved = self.count("resolved")
+        if not resolved:
+            return None
+        bad = Decimal(self.count("resolved_late") + self.count("complained")) * 100
+        value = max(Decimal(0), Decimal(100) - bad / Decimal(resolved))
+        return value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+    @property
+    def avg_days(self) -> Decimal | None:
+        spent = self.figures.get("avg_time")
+        if spent is None:
+            return None
+        if not isinstance(spent, timedelta):  # SQLite may answer in microseconds
+            spent = timedelta(microseconds=float(spent))
+        days = Decimal(spent.total_seconds()) / Decimal(86400)
+        return days.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def rows_for(queryset: QuerySet[Dossier], period: Period, grouping: str, scope: Scope) -> list[Row]:
+    """The table of a grouping, labelled; for communes every commune in scope is listed
+    (ranked by on-time rate, then by dossiers received), also those without dossiers."""
+    figures = aggregate(queryset, period, grouping)
+    if grouping == "ward":
+        return _ward_rows(figures, scope)
+    labels = _labels(grouping, [key for key in figures if key is not None])
+    rows = [
+        Row(key, labels.get(key, str(_("Cấp tỉnh"))), values) for key, values in figures.items()
+    ]
+    return sorted(rows, key=lambda row: row.label)
+
+
+def _ward_rows(figures: dict[Any, dict[str, Any]], scope: Scope) -> list[Row]:
+    from django.conf import settings
+
+    wards = Ward.objects.filter(province_id=settings.MOTCUA_PROVINCE_CODE).only("code", "name")
+    if not scope.province:
+        wards = wards.filter(code__in=scope.ward_ids)
+    rows = [Row(w.code, w.name, figures.get(w.code, {}), ward_code=w.code) for w in wards]
+    if None in figures and scope.province:
+        rows.append(Row(None, str(_("Trung tâm cấp tỉnh")), figures[None]))
+
+    def order(row: Row) -> tuple[Any, ...]:
+        rate = row.on_time.percent
+        return (rate is None, -(rate or 0), -row.count("received"), row.label)
+
+    rows.sort(key=order)
+    for index, row in enumerate(rows, start=1):
+        row.rank = index if row.on_time.percent is not None else None
+    return rows
+
+
+def _labels(grouping: str, keys: Sequence[Any]) -> dict[Any, str]:
+    if grouping == "former_province":
+        return {key: str(FormerProvince(key).label) for key in keys if key}
+    if grouping == "agency":
+        return dict(Agency.objects.filter(pk__in=keys).values_list("pk", "name"))
+    if grouping == "procedure":
+        from motcua.catalog.models import Procedure
+
+        names = Procedure.objects.filter(code__in=keys, is_current=True)
+        return {code: f"{code} {name}" for code, name in names.values_list("code", "name_vi")}
+    return {None: str(_("Toàn tỉnh"))}
+
+
+def total_row(queryset: QuerySet[Dossier], period: Period) -> Row:
+    figures = aggregate(queryset, period, "province")
+    return Row(None, str(_("Tổng cộng")), figures[None])
+
+
+# --- drill-down ---------------------------------------------------------------------------------
+
+
+def group_filter(grouping: str, key: str | None) -> Q:
+    """The dossiers of one group of a table, from the group's key as text."""
+    column = GROUPINGS.get(grouping)
+    if column is None or key is None:
+        return Q()
+    if key == "":
+        blank = Q(**{f"{column}__isnull": True})
+        return blank | Q(**{column: ""}) if grouping == "former_province" else blank
+    if column.endswith("_id"):
+        try:
+            return Q(**{column: int(key)})
+        except ValueError:
+            raise InvalidInput(_("Nhóm không hợp lệ."), field="key", code="invalid") from None
+    return Q(**{column: key})
+
+
+def drill(queryset: QuerySet[Dossier], period: Period, figure: str) -> QuerySet[Dossier]:
+    """The dossiers behind one counted figure, with the facts that decided it."""
+    if figure not in FIGURES:
+        raise InvalidInput(_("Chỉ tiêu không hợp lệ."), field="figure", code="choice")
+    facts = period.facts()
+    return (
+        prefilter(queryset, period)
+        .filter(FIGURES[figure](facts))
+        .select_related("procedure", "receiving_agency", "competent_agency")
+        .annotate(
+            r_received_at=facts.received_at(),
+            r_due_at=facts.due_at(),
+            r_ended_at=facts.ended_at(),
+            r_state=facts.state(),
+            r_supplements=facts.supplement_count(),
+            r_supplement_time=facts.supplement_time(),
+            r_measured_at=facts.measured_at(),
+        )
+        .order_by("-accepted_at", "-pk")
+    )
