@@ -1,0 +1,108 @@
+"""Status synchronisation to the national portal: one outbox message per dossier change.
+
+Every dossier of the province is reported, whatever its channel: the portal publishes the
+status of every dossier (Circular 01/2018/TT-VPCP Art. 17) and computes the province's
+Decision 766 indicators (online rate, on-time rate, online payment rate) over all of them, so
+a province that reported only online dossiers would show a 100 % online rate. Nothing is
+posted while no active ``dvcqg`` peer is registered (``motcua setup`` registers it).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from django.db import transaction
+from django.dispatch import receiver
+
+from motcua.core import clock
+from motcua.dossiers.models import Dossier, DossierEvent
+from motcua.dossiers.signals import dossier_transitioned
+from motcua.exchange import outbox
+from motcua.exchange.dvcqg import mapping
+from motcua.exchange.dvcqg.models import PortalFiling, StatusSync
+from motcua.exchange.models import OutboxMessage, Peer
+from motcua.exchange.transport import DeliveryError, Transport
+
+logger = logging.getLogger(__name__)
+
+PEER_CODE = "dvcqg"
+STATUS_KIND = "dvcqg.status"
+
+# While a portal filing registers its dossier, the first status already knows that the fee
+# was paid on the portal (the filing's bookkeeping row is written right after).
+_paid_on_portal_now: ContextVar[bool] = ContextVar("dvcqg_paid_on_portal", default=False)
+
+
+@contextmanager
+def filed_on_portal(*, paid: bool) -> Iterator[None]:
+    token = _paid_on_portal_now.set(paid)
+    try:
+        yield
+    finally:
+        _paid_on_portal_now.reset(token)
+
+
+def stream_of(dossier_id: int) -> str:
+    return f"dossier:{dossier_id}"
+
+
+@receiver(dossier_transitioned, dispatch_uid="dvcqg-status")
+def post_status(
+    sender: Any, dossier: Dossier, action: str, event: DossierEvent, **kwargs: Any
+) -> None:
+    """Post the dossier's new status in the transaction of its change."""
+    peer = Peer.objects.filter(code=PEER_CODE, active=True).first()
+    if peer is None:
+        return
+    paid_on_portal = (
+        _paid_on_portal_now.get()
+        or PortalFiling.objects.filter(dossier=dossier, paid_on_portal=True).exists()
+    )
+    outbox.post(
+        peer=peer,
+        kind=STATUS_KIND,
+        payload=mapping.status_message(dossier, event, paid_on_portal=paid_on_portal),
+        stream=stream_of(dossier.pk),
+        dedupe_key=f"{STATUS_KIND}:{event.pk}",
+    )
+
+
+@outbox.sender(STATUS_KIND)
+def send_status(message: OutboxMessage, transport: Transport) -> dict[str, Any]:
+    """Deliver one status message and record what the portal acknowledged."""
+    reply = transport.post(
+        message.peer, mapping.STATUS_PATH, message.payload, message_id=str(message.message_id)
+    )
+    if not mapping.is_success(reply):
+        raise DeliveryError(f"portal error {str(reply.get('error_code'))[:20]}")
+    code, sequence, status = mapping.sequence_of(message.payload)
+    record_acknowledgement(code, sequence=sequence, status=status)
+    return reply
+
+
+def record_acknowledgement(code: str, *, sequence: int, status: int) -> bool:
+    """Keep the newest acknowledged status of the dossier ``code``; an older ``sequence``
+    (a late retry) changes nothing. Returns whether the record moved."""
+    with transaction.atomic():
+        dossier_id = Dossier.objects.filter(code=code).values_list("pk", flat=True).first()
+        if dossier_id is None:
+            return False
+        current = StatusSync.objects.select_for_update().filter(dossier_id=dossier_id).first()
+        if current is not None and current.sequence >= sequence:
+            logger.info(
+                "dvcqg.stale_ack dossier=%s sequence=%s newest=%s",
+                dossier_id,
+                sequence,
+                current.sequence,
+            )
+            return False
+        StatusSync.objects.update_or_create(
+            dossier_id=dossier_id,
+            defaults={"sequence": sequence, "status": status, "acknowledged_at": clock.now()},
+        )
+    logger.info("dvcqg.acknowledged dossier=%s sequence=%s status=%s", dossier_id, sequence, status)
+    return True

@@ -1,0 +1,180 @@
+"""Dossiers filed on the national portal: received once, registered by the same services as
+the province's own portal, answered with the dossier code."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from motcua.core import audit, clock
+from motcua.core.errors import InvalidInput, InvalidInputs, MotcuaError, NotFound
+from motcua.dossiers import routing, services
+from motcua.dossiers.models import Dossier
+from motcua.exchange import inbox
+from motcua.exchange.dvcqg import mapping, outbound
+from motcua.exchange.dvcqg.models import PortalFiling
+from motcua.exchange.models import InboxMessage, Peer, PeerKind
+from motcua.org.models import SERVICE_CENTER_KINDS, Agency
+from motcua.payments import services as payments
+from motcua.payments.models import Invoice, InvoiceStatus, PaymentChannel
+
+logger = logging.getLogger(__name__)
+
+FILING_KIND = "dvcqg.filing"
+# The development secret, used only when motcua runs in demo mode without MOTCUA_DVCQG_SECRET.
+DEMO_SECRET = "dvcqg-development-secret"  # noqa: S105 (demo mode only, see ensure_peer)
+
+
+def receive_filing(
+    *, peer: Peer, message_id: str, payload: mapping.FilingIn
+) -> tuple[dict[str, Any], bool]:
+    """Register a dossier the national portal filed, once per ``message_id``.
+
+    The message is stored in the inbox before anything else; a duplicate gets the first
+    answer (or the first rejection) again. Returns ``(reply, duplicate)``. Raises
+    ``InvalidInputs`` naming the request's fields when the dossier breaks a rule; nothing of
+    it is then kept but the rejected inbox message.
+    """
+    return inbox.receive(
+        peer=peer,
+        message_id=message_id,
+        kind=FILING_KIND,
+        payload=payload.dict(),
+        handle=lambda message: _register(message, payload, peer),
+    )
+
+
+def _register(message: InboxMessage, payload: mapping.FilingIn, peer: Peer) -> dict[str, Any]:
+    actor = f"peer:{peer.code}"
+    filing = mapping.to_filing(payload, message_id=message.message_id)
+    with _wire_field_names():
+        center = _center(filing.center)
+        with outbound.filed_on_portal(paid=filing.paid_on_portal):
+            dossier = services.submit_online(
+                procedure_code=filing.procedure_code,
+                center_id=center.pk,
+                form_data=filing.form_data,
+                uploads=filing.uploads,
+                idempotency_key=_idempotency_key(peer, filing.message_id),
+            )
+        invoice = Invoice.objects.prefetch_related("lines").get(dossier=dossier)
+        _check_fees(filing, invoice)
+    if filing.paid_on_portal and invoice.status == InvoiceStatus.UNPAID:
+        payments.mark_paid(invoice.pk, channel=PaymentChannel.ONLINE, actor=actor)
+    PortalFiling.objects.create(
+        dossier=dossier,
+        message_id=filing.message_id,
+        portal_reference=filing.portal_reference,
+        paid_on_portal=filing.paid_on_portal,
+        received_at=clock.now(),
+    )
+    audit.record(
+        "dvcqg.filing_received",
+        dossier,
+        actor=actor,
+        data={"inbox": message.pk, "paid_on_portal": filing.paid_on_portal},
+    )
+    logger.info(
+        "dvcqg.filing_received inbox=%s dossier=%s paid_on_portal=%s",
+        message.pk,
+        dossier.pk,
+        filing.paid_on_portal,
+    )
+    return mapping.filed_reply(filing, dossier, invoice.amount)
+
+
+def _idempotency_key(peer: Peer, message_id: str) -> str:
+    """The dossier's own guard against a double registration (64 characters at most)."""
+    return f"{peer.code}:" + hashlib.sha256(message_id.encode()).hexdigest()[:40]
+
+
+def _center(reference: str) -> Agency:
+    """The service center the applicant chose, by its electronic identifier (or slug)."""
+    found = (
+        Agency.objects.filter(Q(code=reference) | Q(slug=reference))
+        .filter(kind__in=SERVICE_CENTER_KINDS, province_id=settings.MOTCUA_PROVINCE_CODE)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return routing.get_receiving_center(found if found is not None else reference)
+
+
+def _check_fees(filing: mapping.Filing, invoice: Invoice) -> None:
+    """What the portal declares (and, if paid online, collected) must be the province's fee
+    schedule: a dossier is never registered with a fee the schedule does not give."""
+    ours = {line.fee_key: line.amount for line in invoice.lines.all() if line.amount}
+    declared = {key: amount for key, amount in filing.declared_fees.items() if amount}
+    if not declared and not filing.paid_on_portal:
+        return
+    if declared != ours:
+        raise InvalidInput(
+            _(
+                "Phí, lệ phí kê khai (%(declared)s đồng) khác biểu phí của tỉnh cho hồ sơ này "
+                "(%(expected)s đồng)."
+            ),
+            field="fees",
+            code="fee_mismatch",
+            declared=f"{sum(declared.values()):,}".replace(",", "."),
+            expected=f"{invoice.amount:,}".replace(",", "."),
+        )
+
+
+@contextmanager
+def _wire_field_names() -> Iterator[None]:
+    """Errors name the request's fields (``ChuHoSo.HoTen``, ``DuLieuBieuMau.copies``, …);
+    an unknown procedure is a bad input here, not a missing page."""
+    try:
+        yield
+    except NotFound as error:
+        if error.field is None:
+            raise
+        raise InvalidInput(
+            error.message_template,
+            field=mapping.wire_field(error.field),
+            code=error.code,
+            **error.params,
+        ) from error
+    except MotcuaError as error:
+        for item in error.errors if isinstance(error, InvalidInputs) else [error]:
+            item.field = mapping.wire_field(item.field)
+        raise
+
+
+def get_result_file(code: str, file_id: int) -> Any:
+    """A result document of the dossier ``code``, for the portal to hand to the applicant."""
+    dossier = Dossier.objects.filter(code=code).first()
+    record = dossier.files.filter(pk=file_id, kind="result").first() if dossier else None
+    if record is None:
+        raise NotFound(_("Không tìm thấy kết quả giải quyết."), code="result_not_found")
+    return record
+
+
+def ensure_peer(*, demo: bool) -> Peer | None:
+    """Register the national portal as a peer from MOTCUA_DVCQG_URL and MOTCUA_DVCQG_SECRET.
+
+    Without a secret, demo mode uses the development secret; otherwise nothing is registered
+    (None) and no status is synchronised until the operator sets one. An existing peer keeps
+    its state (active or not) and gets the configured address and secret.
+    """
+    secret = settings.MOTCUA_DVCQG_SECRET or (DEMO_SECRET if demo else "")
+    if not secret:
+        return None
+    peer, created = Peer.objects.update_or_create(
+        code=outbound.PEER_CODE,
+        defaults={"base_url": settings.MOTCUA_DVCQG_URL, "secret": secret},
+        create_defaults={
+            "name": "Cổng Dịch vụ công quốc gia",
+            "kind": PeerKind.PORTAL,
+            "base_url": settings.MOTCUA_DVCQG_URL,
+            "secret": secret,
+        },
+    )
+    logger.info("dvcqg.peer_registered peer=%s created=%s", peer.pk, created)
+    return peer
