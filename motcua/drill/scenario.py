@@ -212,9 +212,7 @@ class _Checker:
             hours, minutes = (int(part) for part in text.split(":"))
             return time(hours, minutes)
         except ValueError:
-            self.fail(
-                path, _("“%(name)s” phải là giờ dạng HH:MM, vd. 14:00."), "time", name=path
-            )
+            self.fail(path, _("“%(name)s” phải là giờ dạng HH:MM, vd. 14:00."), "time", name=path)
             return None
 
 
@@ -244,7 +242,9 @@ def parse_scenario(data: Any, *, source: str = "", default_name: str = "") -> Sc
     start_time = check.clock_time(check.required(window, "start", "window.start"), "window.start")
     end_time = check.clock_time(check.required(window, "end", "window.end"), "window.end")
     until_time = check.clock_time(top.get("work_until", "17:00"), "work_until")
-    factor = check.number(check.required(top, "compression", "compression"), "compression", 1, MAX_FACTOR)
+    factor = check.number(
+        check.required(top, "compression", "compression"), "compression", 1, MAX_FACTOR
+    )
     groups = _groups(check, check.required(top, "groups", "groups"))
     channels = _channels(check, top.get("channels", {"online": 1.0}))
     online_payment = check.number(top.get("online_payment", 1.0), "online_payment", 0, 1)
@@ -369,10 +369,15 @@ def _procedures(check: _Checker, value: Any, path: str) -> list[ProcedureLoad]:
         if not data:
             continue
         code = check.choice(
-            str(check.required(data, "code", f"{item_path}.code")), f"{item_path}.code", tuple(FLOWS)
+            str(check.required(data, "code", f"{item_path}.code")),
+            f"{item_path}.code",
+            tuple(FLOWS),
         )
         rate = check.number(
-            check.required(data, "per_hour", f"{item_path}.per_hour"), f"{item_path}.per_hour", 0, 600
+            check.required(data, "per_hour", f"{item_path}.per_hour"),
+            f"{item_path}.per_hour",
+            0,
+            600,
         )
         if code is not None and rate is not None:
             loads.append(ProcedureLoad(code, rate))
@@ -407,7 +412,9 @@ def _faults(
         data = check.mapping(item, path, _FAULT)
         if not data:
             continue
-        kind = check.choice(check.required(data, "kind", f"{path}.kind"), f"{path}.kind", FAULT_KINDS)
+        kind = check.choice(
+            check.required(data, "kind", f"{path}.kind"), f"{path}.kind", FAULT_KINDS
+        )
         at = check.clock_time(check.required(data, "at", f"{path}.at"), f"{path}.at")
         minutes = check.number(data.get("minutes", 5), f"{path}.minutes", 0, 480)
         share = check.number(data.get("share", 1.0), f"{path}.share", 0, 1)
@@ -419,4 +426,3 @@ def _faults(
             continue
         faults.append(Fault(kind, moment, minutes, share))
     return faults
-

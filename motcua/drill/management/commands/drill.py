@@ -1,0 +1,101 @@
+"""``motcua drill``: run a trial-operation scenario and write its evaluation report.
+
+    motcua drill run SCENARIO [--target URL --tokens FILE] [--out DIR] [--factor N]
+    motcua drill check SCENARIO       check a scenario file, list every error
+    motcua drill list                 the shipped scenarios
+    motcua drill tokens --out FILE    (on a drill instance) API keys for every demo officer
+
+Without ``--target`` the drill starts its own motcua (gunicorn, throw-away data folder, drill
+mode) and removes it at the end; with ``--target`` the server must run with ``MOTCUA_DRILL=1``
+and ``--tokens`` is the file that ``motcua drill tokens`` wrote on it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from motcua.core.errors import InvalidInputs, MotcuaError
+from motcua.drill.scenario import load_scenario, shipped_scenarios
+
+
+class Command(BaseCommand):
+    help = "Diễn tập vận hành thử: chạy kịch bản, viết báo cáo đánh giá."
+    requires_system_checks: list[str] = []  # a client of a server, not the server itself
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        commands = parser.add_subparsers(dest="action", required=True)
+        run = commands.add_parser("run", help="run a scenario")
+        run.add_argument("scenario", help="name of a shipped scenario or a YAML file")
+        run.add_argument("--target", help="URL of a running motcua in drill mode")
+        run.add_argument("--tokens", help="with --target: the file of `motcua drill tokens`")
+        run.add_argument("--out", default="reports", help="folder of the report")
+        run.add_argument("--factor", type=float, help="override the compression factor")
+        run.add_argument("--workers", type=int, default=2, help="gunicorn workers (own server)")
+        run.add_argument("--no-progress", action="store_true")
+        check = commands.add_parser("check", help="check a scenario file")
+        check.add_argument("scenario")
+        commands.add_parser("list", help="list the shipped scenarios")
+        tokens = commands.add_parser("tokens", help="API keys for the demo officers (drill only)")
+        tokens.add_argument("--out", required=True)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        action = options["action"]
+        if action == "list":
+            for name in shipped_scenarios():
+                self.stdout.write(f"{name}: {load_scenario(name).title}")
+        elif action == "check":
+            scenario = self._load(options["scenario"])
+            self.stdout.write(f"{scenario.name}: OK ({len(scenario.groups)} nhóm đơn vị)")
+        elif action == "tokens":
+            self._tokens(Path(options["out"]))
+        else:
+            self._run(options)
+
+    def _load(self, name: str) -> Any:
+        try:
+            return load_scenario(name)
+        except InvalidInputs as error:
+            lines = [f"  {item.field}: {item.message} [{item.code}]" for item in error.errors]
+            raise CommandError("\n".join([str(error.message), *lines])) from error
+
+    def _tokens(self, out: Path) -> None:
+        from django.conf import settings
+
+        from motcua.drill.staff import issue_drill_tokens
+
+        if not settings.MOTCUA_DRILL:
+            raise CommandError("Chỉ cấp khóa hàng loạt trên máy chủ diễn tập (MOTCUA_DRILL=1).")
+        tokens = issue_drill_tokens()
+        out.write_text(json.dumps(tokens, ensure_ascii=False), encoding="utf-8")
+        out.chmod(0o600)
+        self.stderr.write(f"{len(tokens['units'])} đơn vị → {out}")
+
+    def _run(self, options: dict[str, Any]) -> None:
+        from motcua.drill.runner import run_drill
+
+        scenario = self._load(options["scenario"])
+        if options["target"] and not options["tokens"]:
+            raise CommandError("--target cần --tokens (tệp do `motcua drill tokens` tạo ra).")
+        tokens = None
+        if options["tokens"]:
+            tokens = json.loads(Path(options["tokens"]).read_text(encoding="utf-8"))
+        try:
+            result = run_drill(
+                scenario,
+                target=options["target"],
+                tokens=tokens,
+                out=Path(options["out"]),
+                factor=options["factor"],
+                workers=options["workers"],
+                progress=not options["no_progress"],
+            )
+        except MotcuaError as error:
+            raise CommandError(f"{error.code}: {error.message}") from error
+        self.stdout.write(result.summary_line())
+        for finding in result.report["findings"]:
+            self.stdout.write(f"- {finding['text']}")
+        self.stdout.write(f"Báo cáo: {result.html_path}")

@@ -1,0 +1,182 @@
+"""The drill's report files: report.json (everything), report.csv (one row per unit) and a
+self-contained report.html (no external file: styles inline, charts as inline SVG)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+CSV_COLUMNS = (
+    "ward",
+    "name",
+    "arrivals",
+    "submitted",
+    "submitted_in_window",
+    "received_in_window",
+    "returned_in_window",
+    "returned",
+    "open_at_end",
+    "on_time",
+    "with_due",
+    "on_time_share",
+    "mean_lead_minutes",
+)
+COLORS = {"submitted": "#6c8ebf", "received": "#82b366", "returned": "#d79b00", "fault": "#b85450"}
+
+
+def write_report(report: dict[str, Any], folder: Path) -> Path:
+    """Write the three files into ``folder``; returns the HTML's path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "report.json").write_text(
+        json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    with (folder / "report.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(report["units"])
+    html = render_to_string("drill/report.html", html_context(report))
+    path = folder / "report.html"
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def html_context(report: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "report": report,
+        "unit_chart": unit_chart(report["units"]),
+        "step_chart": step_chart(report["steps"]),
+        "latency_chart": latency_chart(report["latency"]),
+        "timeline_chart": timeline_chart(report),
+    }
+
+
+# --- charts ------------------------------------------------------------------------------------
+
+
+def _svg(width: int, height: int, body: list[str], title: str) -> SafeString:
+    return mark_safe(  # noqa: S308 (every text inside went through escape())
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">'
+        f"<title>{escape(title)}</title>{''.join(body)}</svg>"
+    )
+
+
+def _text(x: float, y: float, text: Any, *, anchor: str = "start", size: int = 11) -> str:
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}">'
+        f"{escape(str(text))}</text>"
+    )
+
+
+def _rect(x: float, y: float, w: float, h: float, color: str, label: str = "") -> str:
+    tip = f"<title>{escape(label)}</title>" if label else ""
+    return (
+        f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(w, 0):.1f}" height="{h:.1f}" '
+        f'fill="{color}">{tip}</rect>'
+    )
+
+
+def unit_chart(units: list[dict[str, Any]]) -> SafeString:
+    """Per unit, three bars: submitted, received and returned within the window."""
+    label_width, bar_area, row = 190, 420, 16
+    height = 30 + row * len(units)
+    peak = max([u["submitted_in_window"] for u in units] + [1])
+    body = [
+        _text(label_width, 14, "nộp / tiếp nhận / trả kết quả trong khung giờ", size=11),
+    ]
+    for index, unit in enumerate(units):
+        y = 24 + index * row
+        body.append(_text(label_width - 6, y + 10, unit["name"], anchor="end", size=10))
+        for offset, key, color in (
+            (0, "submitted_in_window", COLORS["submitted"]),
+            (4, "received_in_window", COLORS["received"]),
+            (8, "returned_in_window", COLORS["returned"]),
+        ):
+            width = bar_area * unit[key] / peak
+            body.append(_rect(label_width, y + offset, width, 4, color, f"{key}: {unit[key]}"))
+        body.append(
+            _text(
+                label_width + bar_area + 6,
+                y + 10,
+                f"{unit['submitted_in_window']}/{unit['received_in_window']}/"
+                f"{unit['returned_in_window']}",
+                size=10,
+            )
+        )
+    return _svg(label_width + bar_area + 80, height, body, "Kết quả theo đơn vị")
+
+
+def step_chart(steps: list[dict[str, Any]]) -> SafeString:
+    """Mean and 95th percentile minutes of each step."""
+    label_width, bar_area, row = 120, 400, 34
+    peak = max([s["p95_minutes"] or 0 for s in steps] + [1])
+    body = []
+    for index, step in enumerate(steps):
+        y = 10 + index * row
+        body.append(_text(label_width - 6, y + 14, step["label"], anchor="end"))
+        mean, p95 = step["mean_minutes"] or 0, step["p95_minutes"] or 0
+        body.append(_rect(label_width, y, bar_area * mean / peak, 10, COLORS["received"], "mean"))
+        body.append(
+            _rect(label_width, y + 12, bar_area * p95 / peak, 10, COLORS["returned"], "p95")
+        )
+        body.append(_text(label_width + bar_area + 6, y + 14, f"{mean} / {p95} phút"))
+    return _svg(label_width + bar_area + 110, 20 + row * len(steps), body, "Thời gian từng khâu")
+
+
+def latency_chart(rows: list[dict[str, Any]]) -> SafeString:
+    """p50, p95 and p99 latency of each endpoint (ms)."""
+    label_width, bar_area, row = 230, 360, 30
+    peak = max([r["p99_ms"] for r in rows] + [1.0])
+    body = []
+    for index, item in enumerate(rows):
+        y = 8 + index * row
+        body.append(_text(label_width - 6, y + 13, item["endpoint"], anchor="end", size=10))
+        for offset, key, color in (
+            (0, "p50_ms", COLORS["received"]),
+            (8, "p95_ms", COLORS["returned"]),
+            (16, "p99_ms", COLORS["fault"]),
+        ):
+            body.append(_rect(label_width, y + offset, bar_area * item[key] / peak, 7, color, key))
+        body.append(
+            _text(
+                label_width + bar_area + 6,
+                y + 13,
+                f"{item['p50_ms']:.0f} / {item['p95_ms']:.0f} / {item['p99_ms']:.0f} ms",
+                size=10,
+            )
+        )
+    return _svg(label_width + bar_area + 150, 16 + row * len(rows), body, "Độ trễ API")
+
+
+def timeline_chart(report: dict[str, Any]) -> SafeString:
+    """The scenario's day from the window's start to the end of work, with each fault's span."""
+    scenario = report["scenario"]
+    start = datetime.fromisoformat(scenario["window"][0])
+    end = datetime.fromisoformat(scenario["work_until"])
+    window_end = datetime.fromisoformat(scenario["window"][1])
+    left, width = 20, 640
+    span = max((end - start).total_seconds(), 1.0)
+
+    def x(moment: datetime) -> float:
+        return left + width * (moment - start).total_seconds() / span
+
+    body = [
+        _rect(left, 20, x(window_end) - left, 10, COLORS["submitted"], "khung giờ"),
+        _text(left, 14, start.strftime("%H:%M")),
+        _text(x(window_end), 14, window_end.strftime("%H:%M"), anchor="middle"),
+        _text(left + width, 14, end.strftime("%H:%M"), anchor="end"),
+    ]
+    for index, fault in enumerate(report["faults"]):
+        begin, until = datetime.fromisoformat(fault["at"]), datetime.fromisoformat(fault["until"])
+        y = 40 + index * 22
+        color = COLORS["fault"] if fault["available"] else "#999999"
+        body.append(_rect(x(begin), y, max(x(until) - x(begin), 3), 10, color, fault["kind"]))
+        body.append(_text(x(begin) + 6, y + 20, f"{begin:%H:%M} {fault['kind']}", size=10))
+    return _svg(left * 2 + width, 50 + 22 * len(report["faults"]), body, "Diễn biến sự cố")

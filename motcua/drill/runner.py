@@ -1,0 +1,730 @@
+"""The drill runner: virtual citizens and officers driving a running motcua over HTTP.
+
+Everything goes through the public HTTP API and pages, like any client: citizens submit
+(``POST /api/dossiers``, with an ``Idempotency-Key`` and retries), pay online through the
+payment pages and the gateway (the built-in sandbox) or at the counter; officers work their
+worklists with bearer keys (accept, take for processing, submit for approval, approve, return).
+All of it on the server's virtual clock, which the runner anchors at the scenario's start
+(``PUT /api/drill/clock``); the runner's own waits are scenario minutes divided by the factor.
+
+At the end the runner asks the server for every dossier it submitted (the public tracking
+endpoint) and for the total it holds, and the evaluation compares the two.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import re
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from motcua.drill.scenario import Fault, Group, Scenario
+
+logger = logging.getLogger(__name__)
+
+HTTP_TIMEOUT = 30.0
+SUBMIT_ATTEMPTS = 4
+# An idle officer looks at the worklist again after this many scenario minutes at the latest
+# (sooner when a colleague or a citizen's action wakes the unit up).
+IDLE_POLL_MINUTES = 10.0
+MAX_IDLE_REAL_SECONDS = 30.0
+# Real-time safety stop after the scenario's working day ends.
+GRACE_REAL_SECONDS = 30.0
+
+# The civil-status applicant of the pilot: a fresh name and ID number for every dossier.
+FAMILY = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Võ", "Đặng", "Bùi")
+MIDDLE = ("Văn", "Thị", "Minh", "Ngọc", "Đức", "Thanh", "Hữu", "Thu")
+GIVEN = ("An", "Bình", "Chi", "Dũng", "Giang", "Hạnh", "Khoa", "Lan", "Nam", "Phương", "Sơn")
+
+
+@dataclass
+class Unit:
+    ward: int
+    name: str
+    center_id: int
+    former_province: str
+    group: Group
+    tokens: dict[str, str]
+    counter_queue: asyncio.Queue[Record] = field(default_factory=asyncio.Queue)
+    wake: list[asyncio.Event] = field(default_factory=list)
+
+    def notify(self) -> None:
+        for event in self.wake:
+            event.set()
+
+
+@dataclass
+class Record:
+    """One dossier as the runner saw it."""
+
+    seq: int
+    ward: int
+    procedure: str
+    channel: str  # online or counter
+    pays: str  # online, counter or none
+    arrival: datetime  # scenario time the citizen turned up
+    ipn_lost: bool = False
+    dossier_id: int | None = None
+    code: str = ""
+    access_token: str = ""
+    fee: int = 0
+    submitted: bool = False  # acknowledged by the server (201/200)
+    submit_attempts: int = 0
+    paid_confirmed: bool = False  # the gateway's page said paid and motcua showed it paid
+    pay_started_at: datetime | None = None
+    pay_settled_at: datetime | None = None
+    actions: dict[str, datetime] = field(default_factory=dict)  # acknowledged action → time
+    errors: list[str] = field(default_factory=list)
+    server: dict[str, Any] = field(default_factory=dict)  # what the server reports at the end
+
+    @property
+    def returned(self) -> bool:
+        return "return_result" in self.actions
+
+
+@dataclass
+class Call:
+    label: str
+    status: int  # 0: no answer (connection failed, timeout)
+    ms: float
+    at: datetime  # scenario time
+    code: str = ""
+    message: str = ""
+    dossier: str = ""
+
+
+@dataclass
+class FaultEvent:
+    kind: str
+    at: datetime
+    until: datetime
+    available: bool
+    detail: str = ""
+
+
+@dataclass
+class DrillResult:
+    report: dict[str, Any]
+    out: Path
+    html_path: Path
+
+    def summary_line(self) -> str:
+        totals = self.report["totals"]
+        return (
+            f"{self.report['scenario']['name']}: {totals['submitted']} nộp, "
+            f"{totals['returned']} đã trả, {totals['errors']} lỗi, "
+            f"mất {totals['lost']}"
+        )
+
+
+class VirtualTime:
+    """Scenario time on the runner's side, anchored as the server's clock is."""
+
+    def __init__(self, scenario_start: datetime, real_start: float, factor: float) -> None:
+        self.scenario_start = scenario_start
+        self.real_start = real_start  # time.monotonic() value
+        self.factor = factor
+
+    def now(self) -> datetime:
+        return self.scenario_start + timedelta(
+            seconds=(time.monotonic() - self.real_start) * self.factor
+        )
+
+    def real_at(self, moment: datetime) -> float:
+        return self.real_start + (moment - self.scenario_start).total_seconds() / self.factor
+
+    async def sleep_until(self, moment: datetime) -> None:
+        delay = self.real_at(moment) - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def work(self, minutes: float) -> None:
+        if minutes > 0:
+            await asyncio.sleep(minutes * 60 / self.factor)
+
+
+class Drill:
+    def __init__(
+        self,
+        scenario: Scenario,
+        base_url: str,
+        tokens: dict[str, Any],
+        *,
+        kill_worker: Any = None,
+        progress: bool = True,
+    ) -> None:
+        self.scenario = scenario
+        self.base_url = base_url.rstrip("/")
+        self.tokens = tokens
+        self.kill_worker = kill_worker
+        self.show_progress = progress
+        self.random = random.Random(scenario.seed)  # noqa: S311 (load shape, not secrets)
+        self.units: list[Unit] = []
+        self.records: list[Record] = []
+        self.calls: list[Call] = []
+        self.fault_events: list[FaultEvent] = []
+        self.vt: VirtualTime | None = None
+        self.arrivals_done = False
+        self.stopping = False
+        self.server_total_before = 0
+        self.server_total_after = 0
+        self.real_seconds = 0.0
+        self._last_bucket = -1
+
+    # --- HTTP ---------------------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        return self.vt.now() if self.vt is not None else self.scenario.start
+
+    async def call(
+        self,
+        client: httpx.AsyncClient,
+        label: str,
+        method: str,
+        url: str,
+        *,
+        token: str | None = None,
+        dossier: str = "",
+        **kwargs: Any,
+    ) -> httpx.Response | None:
+        headers = dict(kwargs.pop("headers", {}) or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        started = time.perf_counter()
+        at = self._now()
+        try:
+            response = await client.request(method, url, headers=headers, **kwargs)
+        except httpx.HTTPError as error:
+            ms = (time.perf_counter() - started) * 1000
+            self.calls.append(
+                Call(label, 0, ms, at, type(error).__name__, str(error)[:200], dossier)
+            )
+            return None
+        ms = (time.perf_counter() - started) * 1000
+        code = message = ""
+        if response.status_code >= 400 and "json" in response.headers.get("content-type", ""):
+            body = response.json()
+            if isinstance(body, dict):
+                code, message = str(body.get("code", "")), str(body.get("message", ""))[:300]
+        elif response.status_code >= 400:
+            code = f"http_{response.status_code}"
+        self.calls.append(Call(label, response.status_code, ms, at, code, message, dossier))
+        return response
+
+    # --- set-up ---------------------------------------------------------------------------------
+
+    async def discover_units(self, client: httpx.AsyncClient) -> None:
+        """The service centers taking part, read from the public API."""
+        centers: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            response = await client.get("/api/centers", params={"page": page})
+            response.raise_for_status()
+            body = response.json()
+            centers.extend(body["items"])
+            if len(centers) >= body["count"] or not body["items"]:
+                break
+            page += 1
+        by_ward = {c["ward_code"]: c for c in centers if c["ward_code"] is not None}
+        chosen: dict[int, Group] = {}
+        for group in self.scenario.groups:
+            for ward, center in sorted(by_ward.items()):
+                if _selected(group, ward, center["former_province"]):
+                    chosen.setdefault(ward, group)
+            for ward in group.wards:
+                if ward not in by_ward:
+                    raise ValueError(f"ward {ward} has no service center on the target")
+        for ward, group in sorted(chosen.items()):
+            unit_tokens = self.tokens["units"].get(str(ward)) or {}
+            if not all(unit_tokens.get(role) for role in ("receiver", "specialist", "leader")):
+                raise ValueError(f"no API keys for the officers of ward {ward}")
+            center = by_ward[ward]
+            self.units.append(
+                Unit(ward, center["ward_name"], center["id"], center["former_province"], group,
+                     unit_tokens)
+            )  # fmt: skip
+
+    def plan_arrivals(self) -> None:
+        """A Poisson stream of citizens per unit and procedure over the window (seeded)."""
+        window = self.scenario.window_minutes
+        seq = 0
+        lost_faults = [f for f in self.scenario.faults if f.kind == "payment_notification_lost"]
+        for unit in self.units:
+            for load in unit.group.procedures:
+                if load.flow != "civil_status" or load.per_hour <= 0:
+                    continue
+                minute = self.random.expovariate(load.per_hour / 60)
+                while minute < window:
+                    seq += 1
+                    arrival = self.scenario.start + timedelta(minutes=minute)
+                    channel = self._pick(self.scenario.channels)
+                    pays = "counter"
+                    if channel == "online" and self.random.random() < self.scenario.online_payment:
+                        pays = "online"
+                    record = Record(seq, unit.ward, load.code, channel, pays, arrival)
+                    record.ipn_lost = pays == "online" and any(
+                        f.at <= arrival < f.until and self.random.random() < f.share
+                        for f in lost_faults
+                    )
+                    self.records.append(record)
+                    minute += self.random.expovariate(load.per_hour / 60)
+        self.records.sort(key=lambda r: r.arrival)
+
+    def _pick(self, shares: dict[str, float]) -> str:
+        draw, total = self.random.random(), 0.0
+        for name, share in shares.items():
+            total += share
+            if draw < total:
+                return name
+        return next(name for name, share in shares.items() if share > 0)
+
+    async def count_on_server(self, client: httpx.AsyncClient) -> int:
+        response = await self.call(
+            client, "GET /worklist (admin)", "GET", "/api/worklist", token=self.tokens["admin"],
+            params={"tab": "all", "page_size": 1},
+        )  # fmt: skip
+        if response is None or response.status_code != 200:
+            raise RuntimeError("the administrator's worklist did not answer")
+        return int(response.json()["count"])
+
+    async def set_clock(self, client: httpx.AsyncClient) -> None:
+        lead = 2.0
+        response = await client.put(
+            "/api/drill/clock",
+            headers={"Authorization": f"Bearer {self.tokens['admin']}"},
+            json={
+                "scenario_start": self.scenario.start.isoformat(),
+                "factor": self.scenario.factor,
+                "lead_seconds": lead,
+                "label": self.scenario.name,
+            },
+        )
+        if response.status_code != 200:
+            raise RuntimeError(f"the target refused the drill clock: {response.text[:300]}")
+        body = response.json()
+        offset = (
+            datetime.fromisoformat(body["real_start"]) - datetime.fromisoformat(body["real_now"])
+        ).total_seconds()
+        self.vt = VirtualTime(self.scenario.start, time.monotonic() + offset, self.scenario.factor)
+
+    # --- citizens -------------------------------------------------------------------------------
+
+    async def citizen(self, client: httpx.AsyncClient, record: Record) -> None:
+        assert self.vt is not None  # noqa: S101
+        await self.vt.sleep_until(record.arrival)
+        unit = self._unit(record.ward)
+        if record.channel == "counter":
+            await unit.counter_queue.put(record)
+            unit.notify()
+            return
+        await self.submit_online(client, record, unit)
+        if record.submitted and record.pays == "online" and record.fee > 0:
+            await self.pay_online(record)
+        unit.notify()
+
+    async def submit_online(self, client: httpx.AsyncClient, record: Record, unit: Unit) -> None:
+        key = uuid.uuid4().hex
+        payload = {"procedure": record.procedure, "center": unit.center_id, "form": _form(record)}
+        for attempt in range(1, SUBMIT_ATTEMPTS + 1):
+            record.submit_attempts = attempt
+            response = await self.call(
+                client, "POST /dossiers", "POST", "/api/dossiers", json=payload,
+                headers={"Idempotency-Key": key},
+            )  # fmt: skip
+            if response is not None and response.status_code in (200, 201):
+                body = response.json()
+                record.submitted = True
+                record.dossier_id = body["id"]
+                record.code = body["code"]
+                record.access_token = body["access_token"]
+                record.fee = (body.get("invoice") or {}).get("amount", 0) or 0
+                record.actions["submit"] = self._now()
+                return
+            if response is not None and response.status_code < 500:
+                record.errors.append(f"submit {response.status_code}")
+                return
+            await asyncio.sleep(0.2 * attempt)  # the same key: a repeat writes nothing twice
+        record.errors.append("submit gave up")
+
+    async def pay_online(self, record: Record) -> None:
+        """The applicant's browser: dossier page → pay → the gateway's page → pay → back."""
+        record.pay_started_at = self._now()
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=HTTP_TIMEOUT) as browser:
+            page = await self.call(
+                browser, "GET portal dossier", "GET", f"/ho-so/{record.access_token}/",
+                dossier=record.code,
+            )  # fmt: skip
+            csrf = browser.cookies.get("csrftoken", "")
+            if page is None or page.status_code != 200 or not csrf:
+                record.errors.append("portal page")
+                return
+            start = await self.call(
+                browser, "POST pay start", "POST", f"/thanh-toan/{record.access_token}/bat-dau/",
+                data={"csrfmiddlewaretoken": csrf}, dossier=record.code,
+            )  # fmt: skip
+            if start is None or start.status_code != 302:
+                record.errors.append("pay start")
+                return
+            gateway_url = start.headers["location"]
+            shown = await self.call(
+                browser, "GET gateway page", "GET", gateway_url, dossier=record.code
+            )
+            if shown is None or shown.status_code != 200:
+                record.errors.append("gateway page")
+                return
+            choice = {
+                "choice": "pay",
+                "csrfmiddlewaretoken": browser.cookies.get("csrftoken", csrf),
+            }
+            if record.ipn_lost:
+                choice["skip_ipn"] = "1"  # the fault: the gateway's notification never arrives
+            paid = await self.call(
+                browser, "POST gateway pay", "POST", gateway_url, data=choice, dossier=record.code
+            )
+            if paid is None or paid.status_code != 302:
+                record.errors.append("gateway pay")
+                return
+            back = await self.call(
+                browser, "GET pay return", "GET", paid.headers["location"], dossier=record.code
+            )
+            if back is None or back.status_code != 200:
+                record.errors.append("pay return")
+                return
+        record.paid_confirmed = await self._invoice_paid(record)
+        record.pay_settled_at = self._now()
+
+    async def _invoice_paid(self, record: Record) -> bool:
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=HTTP_TIMEOUT) as client:
+            response = await self.call(
+                client, "GET by-token", "GET", "/api/dossiers/by-token",
+                headers={"X-Dossier-Token": record.access_token}, dossier=record.code,
+            )  # fmt: skip
+        if response is None or response.status_code != 200:
+            return False
+        invoice = response.json().get("invoice") or {}
+        return invoice.get("status") == "paid"
+
+    # --- officers -------------------------------------------------------------------------------
+
+    async def officer(
+        self, client: httpx.AsyncClient, unit: Unit, role: str, index: int, count: int
+    ) -> None:
+        wake = asyncio.Event()
+        unit.wake.append(wake)
+        token = unit.tokens[role]
+        assert self.vt is not None  # noqa: S101
+        while not self.stopping:
+            worked = False
+            if role == "receiver":
+                worked = await self._counter_visit(client, unit, token) or worked
+            for tab, action, step in _TABS[role]:
+                if self.stopping:
+                    break
+                item = await self._next_item(client, unit, token, tab, index, count, action)
+                if item is None:
+                    continue
+                await self.vt.work(unit.group.pace_minutes[step])
+                await self._act_on(client, unit, token, item, action)
+                worked = True
+                break
+            if worked:
+                unit.notify()
+                continue
+            wake.clear()
+            timeout = min(IDLE_POLL_MINUTES * 60 / self.scenario.factor, MAX_IDLE_REAL_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout)
+
+    async def _next_item(
+        self,
+        client: httpx.AsyncClient,
+        unit: Unit,
+        token: str,
+        tab: str,
+        index: int,
+        count: int,
+        action: str,
+    ) -> dict[str, Any] | None:
+        response = await self.call(
+            client, f"GET /worklist?tab={tab}", "GET", "/api/worklist", token=token,
+            params={"tab": tab},
+        )  # fmt: skip
+        if response is None or response.status_code != 200:
+            return None
+        for item in response.json()["items"]:
+            if item["id"] % count != index:
+                continue
+            record = self._record_of(item["code"])
+            if action == "record_cash_payment" and (record is None or record.pays != "counter"):
+                continue  # this applicant pays online; the officer waits for the gateway
+            return dict(item)
+        return None
+
+    async def _act_on(
+        self, client: httpx.AsyncClient, unit: Unit, token: str, item: dict[str, Any], action: str
+    ) -> None:
+        actions = ["start_processing", "submit_for_approval"] if action == "process" else [action]
+        for name in actions:
+            body: dict[str, Any] = {}
+            if name == "submit_for_approval":
+                body = {"note": "Đã tra cứu cơ sở dữ liệu hộ tịch, đề nghị cấp bản sao."}
+            response = await self.call(
+                client, f"POST actions/{name}", "POST",
+                f"/api/dossiers/{item['id']}/actions/{name}", token=token, json=body,
+                dossier=item["code"],
+            )  # fmt: skip
+            record = self._record_of(item["code"])
+            if response is None or response.status_code != 200:
+                if record is not None:
+                    record.errors.append(f"{name} {response.status_code if response else 0}")
+                return
+            if record is not None:
+                record.actions[name] = self._now()
+
+    async def _counter_visit(self, client: httpx.AsyncClient, unit: Unit, token: str) -> bool:
+        """A citizen at the counter: register the dossier (received at once), take the fee."""
+        try:
+            record = unit.counter_queue.get_nowait()
+        except asyncio.QueueEmpty:
+            return False
+        assert self.vt is not None  # noqa: S101
+        await self.vt.work(unit.group.pace_minutes["receive"])
+        response = await self.call(
+            client, "POST /dossiers/counter", "POST", "/api/dossiers/counter", token=token,
+            json={"procedure": record.procedure, "form": _form(record), "channel": 1},
+        )  # fmt: skip
+        if response is None or response.status_code != 201:
+            record.errors.append(f"counter {response.status_code if response else 0}")
+            return True
+        body = response.json()
+        record.submitted = True
+        record.dossier_id, record.code = body["id"], body["code"]
+        record.fee = (body.get("invoice") or {}).get("amount", 0) or 0
+        record.actions["submit"] = self._now()
+        if "record_cash_payment" in body.get("allowed_actions", []):
+            await self._act_on(client, unit, token, body, "record_cash_payment")
+        return True
+
+    def _unit(self, ward: int) -> Unit:
+        return next(unit for unit in self.units if unit.ward == ward)
+
+    def _record_of(self, code: str) -> Record | None:
+        return self._by_code().get(code)
+
+    def _by_code(self) -> dict[str, Record]:
+        return {record.code: record for record in self.records if record.code}
+
+    # --- faults ---------------------------------------------------------------------------------
+
+    async def faults(self) -> None:
+        assert self.vt is not None  # noqa: S101
+        for fault in sorted(self.scenario.faults, key=lambda f: f.at):
+            await self.vt.sleep_until(fault.at)
+            self.fault_events.append(self._inject(fault))
+
+    def _inject(self, fault: Fault) -> FaultEvent:
+        event = FaultEvent(fault.kind, fault.at, fault.until, fault.available)
+        if fault.kind == "worker_killed":
+            pid = self.kill_worker() if self.kill_worker is not None else None
+            event = replace(event, until=fault.at, available=pid is not None)
+            event.detail = f"pid {pid}" if pid else "no server process of the drill's own"
+        elif fault.kind == "payment_notification_lost":
+            event.detail = f"share {fault.share:g}"
+        return event
+
+    # --- the run --------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
+        async with httpx.AsyncClient(
+            base_url=self.base_url, timeout=HTTP_TIMEOUT, limits=limits
+        ) as client:
+            await self.discover_units(client)
+            self.plan_arrivals()
+            self.server_total_before = await self.count_on_server(client)
+            await self.set_clock(client)
+            assert self.vt is not None  # noqa: S101
+            started = time.monotonic()
+            officers = [
+                asyncio.create_task(self.officer(client, unit, role, index, count))
+                for unit in self.units
+                for role, count in (
+                    ("receiver", unit.group.staff["receivers"]),
+                    ("specialist", unit.group.staff["specialists"]),
+                    ("leader", unit.group.staff["leaders"]),
+                )
+                for index in range(count)
+            ]
+            citizens = [asyncio.create_task(self.citizen(client, r)) for r in self.records]
+            faults = asyncio.create_task(self.faults())
+            progress = asyncio.create_task(self.progress())
+            await asyncio.gather(*citizens)
+            self.arrivals_done = True
+            await self._until_done()
+            self.stopping = True
+            for unit in self.units:
+                unit.notify()
+            await asyncio.gather(*officers)
+            faults.cancel()
+            progress.cancel()
+            self.real_seconds = time.monotonic() - started
+            self._render_progress(final=True)
+            await self.collect(client)
+
+    async def _until_done(self) -> None:
+        assert self.vt is not None  # noqa: S101
+        hard_stop = self.vt.real_at(self.scenario.work_until) + GRACE_REAL_SECONDS
+        while time.monotonic() < hard_stop:
+            counters_waiting = any(not unit.counter_queue.empty() for unit in self.units)
+            open_records = [r for r in self.records if r.submitted and not r.returned]
+            if not counters_waiting and not open_records:
+                return
+            if self.vt.now() >= self.scenario.work_until:
+                return
+            await asyncio.sleep(0.2)
+
+    async def collect(self, client: httpx.AsyncClient) -> None:
+        """What the server holds: each submitted dossier by its code, and the total."""
+        gate = asyncio.Semaphore(16)
+
+        async def fetch(record: Record) -> None:
+            async with gate:
+                response = await self.call(
+                    client, "GET /dossiers/track", "GET", f"/api/dossiers/track/{record.code}",
+                    dossier=record.code,
+                )  # fmt: skip
+            if response is not None and response.status_code == 200:
+                record.server = response.json()
+
+        await asyncio.gather(*(fetch(r) for r in self.records if r.code))
+        self.server_total_after = await self.count_on_server(client)
+
+    async def progress(self) -> None:
+        while True:
+            self._render_progress()
+            await asyncio.sleep(0.5)
+
+    def _render_progress(self, final: bool = False) -> None:
+        if not self.show_progress or self.vt is None:
+            return
+        total = (self.scenario.work_until - self.scenario.start).total_seconds()
+        done = (min(self.vt.now(), self.scenario.work_until) - self.scenario.start).total_seconds()
+        share = max(0.0, min(1.0, done / total)) if total else 1.0
+        if final:
+            share = 1.0
+        bar = "#" * int(share * 30)
+        submitted = sum(1 for r in self.records if r.submitted)
+        returned = sum(1 for r in self.records if r.returned)
+        errors = sum(1 for c in self.calls if c.status == 0 or c.status >= 500)
+        clock = self.vt.now().strftime("%H:%M")
+        line = (
+            f"\r[{bar:<30}] {clock} nộp {submitted}/{len(self.records)} trả {returned} lỗi {errors}"
+        )
+        if sys.stderr.isatty():
+            sys.stderr.write(line + ("\n" if final else ""))
+        else:
+            # Not a terminal (a log, CI): one line per tenth of the way.
+            bucket = int(share * 10)
+            if bucket == self._last_bucket and not final:
+                return
+            self._last_bucket = bucket
+            sys.stderr.write(line.lstrip("\r") + "\n")
+        sys.stderr.flush()
+
+
+_TABS: dict[str, list[tuple[str, str, str]]] = {
+    # (worklist tab, action, pace step)
+    "receiver": [
+        ("to_return", "return_result", "return"),
+        ("awaiting_payment", "record_cash_payment", "receive"),
+        ("new", "accept", "receive"),
+    ],
+    "specialist": [("to_process", "process", "process")],
+    "leader": [("awaiting_approval", "approve", "approve")],
+}
+
+
+def _selected(group: Group, ward: int, former_province: str) -> bool:
+    if group.selector == "wards":
+        return ward in group.wards
+    if group.selector == "all":
+        return True
+    return group.selector == f"former_{former_province}"
+
+
+def _form(record: Record) -> dict[str, str]:
+    """A valid e-form of 2.000635 for a made-up applicant asking for their own birth extract."""
+    seed = random.Random(record.seq)  # noqa: S311
+    name = f"{seed.choice(FAMILY)} {seed.choice(MIDDLE)} {seed.choice(GIVEN)}"
+    year = seed.randint(1960, 2004)
+    # Personal ID: province of birth registration (064 Gia Lai), sex/century digit, year, serial.
+    century = "0" if year < 2000 else "2"
+    id_number = f"064{century}{year % 100:02d}{record.seq % 1_000_000:06d}"
+    return {
+        "requester_name": name,
+        "requester_id_number": id_number,
+        "requester_birth_date": f"{year}-0{seed.randint(1, 9)}-1{seed.randint(0, 9)}",
+        "requester_phone": f"09{seed.randint(10_000_000, 99_999_999)}",
+        "requester_address": f"Tổ {seed.randint(1, 30)}, xã, phường {record.ward}",
+        "subject_name": name,
+        "relationship": "self",
+        "event_type": "birth",
+        "registration_ref": f"{seed.randint(1, 300)}/{year}",
+        "registration_date": f"{year}-0{seed.randint(1, 9)}-2{seed.randint(0, 8)}",
+        "registration_place": "UBND phường Hội Thương",
+        "copies": str(seed.randint(1, 3)),
+    }
+
+
+_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def run_drill(
+    scenario: Scenario,
+    *,
+    target: str | None = None,
+    tokens: dict[str, Any] | None = None,
+    out: Path,
+    factor: float | None = None,
+    workers: int = 2,
+    progress: bool = True,
+) -> DrillResult:
+    """Run ``scenario`` against ``target`` (or a motcua of its own) and write the report."""
+    from motcua.drill.evaluation import evaluate
+    from motcua.drill.report import write_report
+    from motcua.drill.server import DrillServer
+
+    if factor:
+        scenario = replace(scenario, factor=factor)
+    server = None
+    if target is None:
+        server = DrillServer(workers=workers)
+        server.start()
+        target, tokens = server.url, server.tokens
+    assert tokens is not None  # noqa: S101
+    try:
+        drill = Drill(
+            scenario,
+            target,
+            tokens,
+            kill_worker=server.kill_worker if server is not None else None,
+            progress=progress,
+        )
+        asyncio.run(drill.run())
+    finally:
+        if server is not None:
+            server.stop()
+    report = evaluate(drill)
+    folder = out / _SAFE.sub("-", f"{scenario.name}")
+    html_path = write_report(report, folder)
+    return DrillResult(report, folder, html_path)
