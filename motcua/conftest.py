@@ -192,6 +192,13 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def second_factor_optional(settings: Any) -> None:
+    """The cast has no authenticator app: the TOTP second factor is demanded only by the tests
+    of sign-in itself (``motcua/accounts/tests``), which set ``MOTCUA_TOTP_REQUIRED``."""
+    settings.MOTCUA_TOTP_REQUIRED = ""
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -56,6 +56,11 @@ DEFAULT_FROM_EMAIL = _env("MOTCUA_EMAIL_FROM", "motcua@localhost")
 MOTCUA_DUE_SOON_HOURS = int(_env("MOTCUA_DUE_SOON_HOURS", "24"))
 MOTCUA_ESCALATION_EMAIL = _env_bool("MOTCUA_ESCALATION_EMAIL", True)
 LOG_LEVEL = _env("MOTCUA_LOG_LEVEL", "INFO")
+# Officers' sign-in: failed attempts per (username, address) before a lock, and its length.
+MOTCUA_LOGIN_MAX_FAILURES = int(_env("MOTCUA_LOGIN_MAX_FAILURES", "5"))
+MOTCUA_LOGIN_LOCKOUT_MINUTES = int(_env("MOTCUA_LOGIN_LOCKOUT_MINUTES", "15"))
+# Who must sign in with a TOTP second factor: roles ("leader,admin"), "all", or "" (nobody).
+MOTCUA_TOTP_REQUIRED = _env("MOTCUA_TOTP_REQUIRED", "leader,admin")
 # Drill mode: the server honours the drill's virtual clock (motcua drill run). Only ever on a
 # throw-away drill instance with its own database, never on the production one.
 MOTCUA_DRILL = _env_bool("MOTCUA_DRILL", False)
@@ -116,6 +121,10 @@ INSTALLED_APPS = [
     "motcua.drill",
     "motcua.portal",
     "motcua.backoffice",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "motcua.accounts",
 ]
 
 MIDDLEWARE = [
@@ -160,7 +169,11 @@ TEMPLATES = [
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        # Officers' passwords: 12 characters at least outside the demo.
+        "OPTIONS": {"min_length": 8 if MOTCUA_DEMO else 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -190,6 +203,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = MOTCUA_UPLOAD_MAX_FILES
 CSRF_FAILURE_VIEW = "motcua.core.errors_views.csrf_failure"
 
+OTP_TOTP_ISSUER = "motcua"
+# Wrong codes count towards the sign-in lock (motcua/accounts): no second, per-device delay.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"

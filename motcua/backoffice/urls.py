@@ -1,17 +1,14 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from motcua.accounts import views as account_views
 from motcua.backoffice import notices, views
 
 app_name = "backoffice"
 urlpatterns = [
-    path(
-        "dang-nhap/",
-        auth_views.LoginView.as_view(
-            template_name="backoffice/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    path("dang-nhap/", account_views.login, name="login"),
+    path("dang-nhap/xac-thuc/", account_views.verify, name="totp_verify"),
+    path("xac-thuc-hai-buoc/", account_views.enrol, name="totp_enrol"),
     path(
         "dang-xuat/",
         auth_views.LogoutView.as_view(next_page="backoffice:login"),

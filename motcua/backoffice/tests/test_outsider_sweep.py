@@ -72,6 +72,8 @@ class Targets:
             "transfer_id": self.transfer.pk,
             "substep_id": self.substep.pk,
         }
+        if name == "code" and converter == "slug":
+            return MISSING_TEXT  # a slug is never a dossier code (peer codes, agencies…)
         if name == "code":
             return self.dossier.code if forbidden else MISSING_TEXT
         if name in objects:
