@@ -1,0 +1,198 @@
+"""Status synchronisation: one message per dossier change, in the dossier's stream, with the
+fields of the national portal; the newest acknowledged status is kept, a late one ignored."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from motcua.catalog.models import FeeItem
+from motcua.conftest import World
+from motcua.core.errors import InvalidTransition
+from motcua.dossiers import services
+from motcua.dossiers.models import Dossier, FileKind
+from motcua.dossiers.states import NATIONAL_STATUS, Channel
+from motcua.exchange import outbox
+from motcua.exchange.dvcqg import mapping, sim
+from motcua.exchange.dvcqg.models import StatusSync
+from motcua.exchange.dvcqg.outbound import STATUS_KIND, send_status
+from motcua.exchange.dvcqg.tests.conftest import SECRET, Post, filing
+from motcua.exchange.models import OutboxMessage, OutboxState, Peer
+from motcua.exchange.transport import InProcessTransport, signed_headers
+
+pytestmark = pytest.mark.django_db
+HCM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def status_messages(dossier: Dossier) -> list[OutboxMessage]:
+    return list(
+        OutboxMessage.objects.filter(kind=STATUS_KIND, stream=f"dossier:{dossier.pk}").order_by(
+            "id"
+        )
+    )
+
+
+def records(dossier: Dossier) -> list[dict[str, Any]]:
+    return [message.payload["data"][0] for message in status_messages(dossier)]
+
+
+def local(moment: Any) -> str:
+    return str(moment.astimezone(HCM).strftime("%Y%m%d%H%M%S"))
+
+
+def test_every_change_posts_its_status_in_the_dossier_stream_in_order(
+    world: World, portal: Peer, stub_pdfs: bytes
+) -> None:
+    dossier = world.dossier_in("returned")
+
+    events = list(dossier.events.order_by("at", "pk"))
+    sent = records(dossier)
+    assert [r["SoThuTuCapNhat"] for r in sent] == [event.pk for event in events]
+    assert [r["TrangThaiHoSo"] for r in sent] == [NATIONAL_STATUS[e.to_state] for e in events]
+    # submit, accept, take, propose, approve, return
+    assert [r["TrangThaiHoSo"] for r in sent] == [1, 2, 4, 4, 9, 10]
+    assert {m.peer.code for m in status_messages(dossier)} == {"dvcqg"}
+
+
+def test_the_last_status_carries_the_fields_the_portal_publishes_and_scores(
+    world: World, portal: Peer, stub_pdfs: bytes
+) -> None:
+    dossier = world.dossier_in("returned")
+    dossier = Dossier.objects.select_related("receiving_agency", "competent_agency").get(
+        pk=dossier.pk
+    )
+
+    message = status_messages(dossier)[-1].payload
+    last = message["data"][0]
+    assert (message["service"], message["isUpdating"]) == ("DongBoHoSoMC", True)
+    assert last["MaHoSo"] == dossier.code
+    assert last["MaTTHC"] == "2.000635"
+    assert (last["ChuHoSo"], last["MaDoiTuong"]) == ("Nguyễn Văn An", "064090001234")
+    assert last["NgayNopHoSo"] == local(dossier.submitted_at)
+    assert last["NgayTiepNhan"] == local(dossier.accepted_at)
+    assert last["NgayHenTra"] == local(dossier.due_at)
+    assert last["NgayKetThucXuLy"] == local(dossier.finished_at)
+    assert last["NgayTra"] == local(dossier.returned_at)
+    assert last["KenhThucHien"] == Channel.ONLINE == 2
+    assert last["DonViXuLy"] == world.pleiku.committee.name
+    assert last["MaDonViTiepNhan"] == world.pleiku.center.code
+    unit = FeeItem.objects.get(procedure=world.procedure, key="phi_khai_thac_ho_tich").amount
+    assert last["DanhSachLePhi"] == [
+        {
+            "MaPhiLePhi": "phi_khai_thac_ho_tich",
+            "TenPhiLePhi": "Phí khai thác, sử dụng thông tin trong cơ sở dữ liệu hộ tịch",
+            "DonGia": unit,
+            "SoLuong": 2,
+            "Gia": 2 * unit,
+        }
+    ]
+    assert last["DuocThanhToanTrucTuyen"] == 0  # paid in cash at the counter
+    results = list(dossier.files.filter(kind=FileKind.RESULT).order_by("pk"))
+    assert len(results) == 2  # one copy per requested copy
+    assert [r["DuongDanTepTinKetQua"] for r in last["DanhSachGiayToKetQua"]] == [
+        f"{settings.MOTCUA_PUBLIC_URL}/api/dvcqg/dossiers/{dossier.code}/results/{f.pk}"
+        for f in results
+    ]
+    assert [p["TrangThai"] for p in last["QuaTrinhXuLy"]] == [1, 2, 4, 4, 9, 10]
+    assert last["QuaTrinhXuLy"][2]["NguoiXuLy"] == world.pleiku.specialist.full_name
+    # The specialist's working note stays in motcua.
+    assert dossier.processing_note
+    assert dossier.processing_note not in json.dumps(message, ensure_ascii=False)
+
+
+def test_nothing_is_posted_without_the_portal_peer(world: World, stub_pdfs: bytes) -> None:
+    dossier = world.dossier_in("accepted")
+
+    assert status_messages(dossier) == []
+
+
+def test_a_refused_change_posts_nothing(world: World, portal: Peer) -> None:
+    dossier = world.submit()
+
+    with pytest.raises(InvalidTransition):
+        services.start_processing(dossier.pk, actor=world.pleiku.specialist)
+
+    assert len(status_messages(dossier)) == 1
+
+
+def test_a_fee_paid_on_the_portal_is_reported_as_paid_on_the_portal_from_the_first_status(
+    world: World, portal: Peer, post_filing: Post
+) -> None:
+    unit = FeeItem.objects.get(procedure=world.procedure, key="phi_khai_thac_ho_tich").amount
+    body = filing(
+        world,
+        DuocThanhToanTrucTuyen=1,
+        DanhSachLePhi=[{"MaPhiLePhi": "phi_khai_thac_ho_tich", "Gia": 2 * unit}],
+    )
+    assert post_filing(body, "qg-paid").status_code == 201
+    dossier = Dossier.objects.get()
+    services.accept(dossier.pk, actor=world.pleiku.receiver)
+
+    assert [r["DuocThanhToanTrucTuyen"] for r in records(dossier)] == [1, 1]
+    assert [r["TrangThaiHoSo"] for r in records(dossier)] == [1, 2]
+
+
+def portal_transport(state: sim.PortalState) -> InProcessTransport:
+    transport = InProcessTransport()
+    transport.route(
+        "dvcqg",
+        mapping.STATUS_PATH,
+        lambda path, body, message_id: {"error_code": 0, **state.take_status(body)},
+    )
+    return transport
+
+
+def test_the_newest_acknowledged_status_is_kept_and_a_late_retry_changes_nothing(
+    world: World, portal: Peer, stub_pdfs: bytes
+) -> None:
+    dossier = world.dossier_in("approved")
+    state = sim.PortalState(secret=SECRET, target="")
+    transport = portal_transport(state)
+
+    counts = outbox.deliver_due(worker_id="test", transport=transport)
+
+    messages = status_messages(dossier)
+    assert counts.delivered == len(messages) == 5
+    assert {m.state for m in OutboxMessage.objects.filter(pk__in=[m.pk for m in messages])} == {
+        OutboxState.DELIVERED
+    }
+    newest = messages[-1].payload["data"][0]["SoThuTuCapNhat"]
+    sync = StatusSync.objects.get(dossier=dossier)
+    assert (sync.sequence, sync.status) == (newest, 9)
+    assert state.snapshot()["dossiers"][dossier.code]["status"] == 9
+
+    late = send_status(messages[1], transport)  # the "accepted" status, delivered again
+
+    assert late["applied"] is False
+    sync.refresh_from_db()
+    assert (sync.sequence, sync.status) == (newest, 9)
+    snapshot = state.snapshot()
+    assert snapshot["dossiers"][dossier.code]["status"] == 9
+    assert snapshot["counts"]["stale_ignored"] == 1
+    assert [h["status"] for h in snapshot["dossiers"][dossier.code]["history"]] == [1, 2, 4, 4, 9]
+
+
+def test_the_portal_downloads_a_result_by_its_link_with_a_signed_request(
+    world: World, portal: Peer, client: Client, stub_pdfs: bytes
+) -> None:
+    dossier = world.dossier_in("approved")
+    link = records(dossier)[-1]["DanhSachGiayToKetQua"][0]["DuongDanTepTinKetQua"]
+    path = link.removeprefix(settings.MOTCUA_PUBLIC_URL)
+    headers = signed_headers(
+        sender_code="dvcqg", secret=SECRET, message_id="qg-get-1", raw_body=b""
+    )
+    headers.pop("Content-Type")
+
+    signed = client.get(path, headers=headers)
+    unsigned = client.get(path)
+    other = client.get(path.replace(dossier.code, "H52-000000-0000"), headers=headers)
+
+    assert signed.status_code == 200
+    assert b"".join(signed.streaming_content) == stub_pdfs
+    assert unsigned.status_code == 401
+    assert other.status_code == 404
