@@ -1,0 +1,314 @@
+"""``motcua worker`` as real processes delivering over real HTTP to a peer on 127.0.0.1.
+
+The peer is a small stdlib HTTP server in a thread of the test: it checks the signature like a
+motcua installation would, de-duplicates by ``X-Motcua-Message-Id`` and can be down, answer
+500 or hang. The workers are ``motcua worker`` subprocesses on the test database, with a short
+retry schedule (environment), so the tests wait for outcomes instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from django.db import connection, transaction
+
+from motcua.exchange import outbox
+from motcua.exchange.models import OutboxMessage, OutboxState, Peer, PeerKind
+from motcua.exchange.transport import (
+    MESSAGE_ID_HEADER,
+    PEER_HEADER,
+    SIGNATURE_HEADER,
+    signature_matches,
+)
+
+SECRET = "bi-mat-dung-chung-cua-tinh-ban"  # noqa: S105 (test secret)
+MOTCUA = Path(sys.executable).with_name("motcua")
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class PeerServer:
+    """A neighbouring installation's inbox: verifies, de-duplicates, logs what it saw."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.requests: list[str] = []  # message ids, every request that reached us
+        self.accepted: list[tuple[str, int, str]] = []  # (message id, seq, stream), first time
+        self.replies: dict[str, dict[str, Any]] = {}
+        self.errors_to_give = 0
+        self.errors_given = 0
+        self.bad_signatures = 0
+        self.hang_first = False
+        self.hanging = threading.Event()
+        self.release = threading.Event()
+        self.lock = threading.Lock()
+        self.server: ThreadingHTTPServer | None = None
+
+    def start(self) -> None:
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                status, reply = owner.handle(self.headers, raw)
+                body = json.dumps(reply).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except OSError:
+                    pass  # the worker was killed while we held its request
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+    def handle(self, headers: Any, raw: bytes) -> tuple[int, dict[str, Any]]:
+        message_id = headers.get(MESSAGE_ID_HEADER, "")
+        if headers.get(PEER_HEADER) != "tinh-52" or not signature_matches(
+            SECRET, message_id, raw, headers.get(SIGNATURE_HEADER, "")
+        ):
+            self.bad_signatures += 1
+            return 401, {"code": "peer_unauthenticated"}
+        with self.lock:
+            self.requests.append(message_id)
+            first_hang = self.hang_first and len(self.requests) == 1
+            if not first_hang and self.errors_to_give:
+                self.errors_to_give -= 1
+                self.errors_given += 1
+                return 500, {"code": "server_error"}
+        if first_hang:
+            self.hanging.set()
+            self.release.wait(30)
+        with self.lock:
+            if message_id not in self.replies:
+                envelope = json.loads(raw)
+                seq = envelope["payload"]["seq"]
+                self.accepted.append((message_id, seq, envelope["stream"]))
+                self.replies[message_id] = {"received": seq}
+            return 200, self.replies[message_id]
+
+    def order_in(self, stream: str) -> list[int]:
+        return [seq for _id, seq, s in self.accepted if s == stream]
+
+
+def database_url() -> str:
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{settings['NAME']}"
+    user = quote(str(settings["USER"]), safe="")
+    password = quote(str(settings["PASSWORD"]), safe="")
+    host, port = settings["HOST"] or "127.0.0.1", settings["PORT"] or 5432
+    return f"postgres://{user}:{password}@{host}:{port}/{settings['NAME']}"
+
+
+@pytest.fixture
+def start_worker(tmp_path: Path) -> Iterator[Callable[[str], subprocess.Popen[str]]]:
+    started: list[subprocess.Popen[str]] = []
+    env = dict(
+        os.environ,
+        DATABASE_URL=database_url(),
+        MOTCUA_DATA_DIR=str(tmp_path),
+        MOTCUA_WORKER_INTERVAL_SECONDS="0.1",
+        MOTCUA_OUTBOX_BACKOFF_SECONDS="0.2",
+        MOTCUA_OUTBOX_BACKOFF_CAP_SECONDS="0.5",
+        MOTCUA_OUTBOX_MAX_ATTEMPTS="100",
+        MOTCUA_OUTBOX_LEASE_SECONDS="2",
+        MOTCUA_PEER_TIMEOUT_SECONDS="5",
+        MOTCUA_EXCHANGE_CODE="tinh-52",
+        MOTCUA_EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
+    )
+
+    def start(name: str) -> subprocess.Popen[str]:
+        log = (tmp_path / f"{name}.log").open("w")
+        process = subprocess.Popen(  # noqa: S603 (our own console script)
+            [str(MOTCUA), "worker", "--worker-id", name],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            text=True,
+        )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+
+
+def worker_log(tmp_path: Path, name: str) -> str:
+    return (tmp_path / f"{name}.log").read_text()
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def states() -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for state in OutboxMessage.objects.values_list("state", flat=True):
+        counts[state] = counts.get(state, 0) + 1
+    return counts
+
+
+def make_peer(port: int) -> Peer:
+    return Peer.objects.create(
+        code="tinh-binh-dinh",
+        name="Hệ thống một cửa tỉnh bạn",
+        kind=PeerKind.PROVINCE,
+        base_url=f"http://127.0.0.1:{port}",
+        secret=SECRET,
+    )
+
+
+def post_messages(peer: Peer, streams: dict[str, int]) -> None:
+    with transaction.atomic():
+        for stream, count in streams.items():
+            for seq in range(1, count + 1):
+                outbox.post(
+                    peer=peer,
+                    kind="test.status",
+                    payload={"seq": seq},
+                    stream=stream,
+                    dedupe_key=f"{stream}:{seq}",
+                )
+
+
+def stop(process: subprocess.Popen[str]) -> int:
+    process.send_signal(signal.SIGTERM)
+    return process.wait(15)
+
+
+def test_peer_down_then_answering_500_then_up_two_workers(
+    start_worker: Callable[[str], subprocess.Popen[str]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    port = free_port()
+    peer = make_peer(port)
+    server = PeerServer(port)
+    streams = {"dossier:1": 6, "dossier:2": 6, "dossier:3": 4}
+    post_messages(peer, streams)
+
+    workers = [start_worker("w-a"), start_worker("w-b")]
+    # The peer is down: every message of each stream's head fails and is retried.
+    wait_for(
+        lambda: (
+            OutboxMessage.objects.filter(state=OutboxState.FAILED, attempts__gte=2).count()
+            == len(streams)
+        ),
+        "failed attempts while the peer is down",
+    )
+    attempts_while_down = sum(OutboxMessage.objects.values_list("attempts", flat=True))
+    server.errors_to_give = 5
+    server.start()
+    try:
+        wait_for(lambda: states() == {"delivered": 16}, "every message delivered")
+    finally:
+        server.stop()
+    exit_codes = [stop(worker) for worker in workers]
+
+    total = sum(streams.values())
+    attempts = sum(OutboxMessage.objects.values_list("attempts", flat=True))
+    with capsys.disabled():
+        print(  # noqa: T201 (the counts the fault tests report)
+            f"\n[exchange] peer down/500/up, 2 workers: messages={total} "
+            f"attempts={attempts} (while down {attempts_while_down}) "
+            f"requests={len(server.requests)} http500={server.errors_given} "
+            f"accepted={len(server.accepted)} duplicates={len(server.requests) - total - 5}"
+        )
+    assert exit_codes == [0, 0]
+    assert server.bad_signatures == 0
+    assert server.errors_given == 5
+    assert len(server.accepted) == total
+    # Every request beyond the 500s was a first delivery: two workers never sent one twice.
+    assert len(server.requests) == total + 5
+    for stream, count in streams.items():
+        assert server.order_in(stream) == list(range(1, count + 1)), stream
+    assert OutboxMessage.objects.filter(response__isnull=True).count() == 0
+    for name in ("w-a", "w-b"):
+        log = worker_log(tmp_path, name)
+        assert f"worker.started worker={name}" in log
+        assert f"worker.stopped worker={name}" in log
+
+
+def test_worker_killed_mid_delivery_is_delivered_once_in_effect(
+    start_worker: Callable[[str], subprocess.Popen[str]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    port = free_port()
+    peer = make_peer(port)
+    server = PeerServer(port)
+    server.hang_first = True
+    server.start()
+    try:
+        post_messages(peer, {"dossier:7": 3})
+        killed = start_worker("w-killed")
+        assert server.hanging.wait(30), worker_log(tmp_path, "w-killed")
+        killed.send_signal(signal.SIGKILL)
+        killed.wait(10)
+        server.release.set()
+
+        first = OutboxMessage.objects.order_by("id").first()
+        assert first is not None
+        assert (first.state, first.attempts, first.claimed_by) == ("sending", 1, "w-killed")
+
+        restarted = start_worker("w-restarted")
+        wait_for(lambda: states() == {"delivered": 3}, "delivery after the restart")
+        exit_code = stop(restarted)
+    finally:
+        server.stop()
+
+    first.refresh_from_db()
+    with capsys.disabled():
+        print(  # noqa: T201 (the counts the fault tests report)
+            f"\n[exchange] worker SIGKILLed mid-delivery: messages=3 "
+            f"requests={len(server.requests)} accepted={len(server.accepted)} "
+            f"resent={len(server.requests) - len(server.accepted)} "
+            f"first message attempts={first.attempts}"
+        )
+    assert exit_code == 0
+    # The message in flight was sent again after its lease ran out; the peer saw it twice
+    # under the same id and handled it once.
+    assert server.requests.count(str(first.message_id)) == 2
+    assert len(server.accepted) == 3
+    assert server.order_in("dossier:7") == [1, 2, 3]
+    assert (first.attempts, first.claimed_by) == (2, "w-restarted")
+    assert first.response == {"received": 1}
+    assert "outbox.lease_expired" in worker_log(tmp_path, "w-restarted")
