@@ -207,6 +207,8 @@ class _Checker:
         return str(value)
 
     def clock_time(self, value: Any, path: str) -> time | None:
+        if value is None:
+            return None  # already reported as required
         text = str(value).strip() if isinstance(value, str | int) else ""
         try:
             hours, minutes = (int(part) for part in text.split(":"))
@@ -263,7 +265,8 @@ def parse_scenario(data: Any, *, source: str = "", default_name: str = "") -> Sc
             check.fail(
                 "work_until", _("Giờ làm việc phải kéo dài ít nhất đến hết khung giờ."), "until"
             )
-    faults = _faults(check, top.get("faults", []), start, end)
+    window_ok = start is not None and end is not None and end > start
+    faults = _faults(check, top.get("faults", []), start if window_ok else None, end)
     if check.errors:
         raise InvalidInputs(check.errors)
     assert day and start and end and until and factor and online_payment is not None  # noqa: S101
