@@ -28,6 +28,7 @@ from motcua.eoffice.api import router as eoffice_router
 from motcua.exchange.api import router as exchange_router
 from motcua.org.api import NotAuthenticated
 from motcua.org.api import router as org_router
+from motcua.pki.api import router as pki_router
 from motcua.reports.api import router as reports_router
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ api.add_router("/", dossiers_router)
 api.add_router("/", eoffice_router)
 api.add_router("/", exchange_router)
 api.add_router("/", reports_router)
+api.add_router("/", pki_router)
 api.add_router("/", drill_router)
 
 

@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",  # the task queue's table (motcua worker runs it)
     "motcua.core",
+    "motcua.pki",
     "motcua.org",
     "motcua.deadlines",
     "motcua.catalog",
@@ -129,6 +130,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "motcua.core.security.SecurityHeadersMiddleware",
     "motcua.core.middleware.RequestGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -208,6 +210,14 @@ OTP_TOTP_ISSUER = "motcua"
 OTP_TOTP_THROTTLE_FACTOR = 0
 OTP_STATIC_THROTTLE_FACTOR = 0
 SESSION_COOKIE_HTTPONLY = True
+# Served over https (MOTCUA_PUBLIC_URL): cookies only over TLS, and browsers told to stay on
+# TLS for a year (HSTS). Behind a TLS-terminating proxy set MOTCUA_TRUST_X_FORWARDED_PROTO=1
+# (only if the proxy overwrites X-Forwarded-Proto), or Django never sees the request as secure.
+MOTCUA_HTTPS = MOTCUA_PUBLIC_URL.startswith("https://")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = MOTCUA_HTTPS
+SECURE_HSTS_SECONDS = 31_536_000 if MOTCUA_HTTPS else 0
+if _env_bool("MOTCUA_TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -7,6 +7,7 @@ from motcua.core import errors_views
 
 urlpatterns = [
     path("", include("motcua.portal.urls")),
+    path("xac-thuc/", include("motcua.pki.urls")),
     path("mot-cua/van-ban/", include("motcua.eoffice.urls")),
     path("mot-cua/lien-thong/", include("motcua.exchange.urls")),
     path("mot-cua/bao-cao/", include("motcua.reports.urls")),

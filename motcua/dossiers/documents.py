@@ -55,6 +55,11 @@ def status_url(dossier: Dossier) -> str:
     return settings.MOTCUA_PUBLIC_URL + reverse("portal:track") + f"?code={dossier.code}"
 
 
+def verification_url(dossier: Dossier) -> str:
+    """The public page that verifies the signed documents stored for the dossier (its QR)."""
+    return settings.MOTCUA_PUBLIC_URL + reverse("pki:dossier", args=[dossier.code])
+
+
 def _place_name(dossier: Dossier) -> str:
     ward = dossier.receiving_agency.ward
     if ward is None:
@@ -204,7 +209,7 @@ def _issue_civil_status_copies(dossier: Dossier, *, signer: Any, now: datetime) 
             signer_capacity="TM. ỦY BAN NHÂN DÂN",
             signer_title="CHỦ TỊCH" if signer else "",
             signer_name=_officer_name(signer),
-            verify_url=status_url(dossier),
+            verify_url=verification_url(dossier),
         )
         content = pdf.render_civil_status_copy(result, signer=pdf_signer)
         attach_generated(
