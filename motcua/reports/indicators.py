@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import (
+    CharField,
     Count,
     DateTimeField,
     DurationField,
@@ -39,16 +40,20 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.db.models.lookups import GreaterThan, IsNull, LessThan, LessThanOrEqual
 
 from motcua.dossiers.models import DossierEvent, DossierFile, FileKind, SupplementRequest
 from motcua.dossiers.states import Channel, State
+from motcua.exchange.models import OutboxMessage, OutboxState
 from motcua.payments.models import Invoice, InvoiceStatus, PaymentChannel
 from motcua.reports.models import Appointment, Complaint, Rating
 
 ENDED = (State.APPROVED, State.RETURNED, State.STOPPED, State.WITHDRAWN)
 RESOLVED = (State.APPROVED, State.RETURNED, State.STOPPED)
+# What the interconnection context posts for every state change of a dossier, in the stream
+# "dossier:<id>" (motcua.exchange.dvcqg).
+SYNC_KIND = "dvcqg.status"
 ZERO = Value(timedelta(0), output_field=DurationField())
 
 
@@ -242,6 +247,17 @@ class Facts:
         )
         return Q(Exists(complaints)) | Q(Exists(dislikes))
 
+    def synced(self) -> Q:
+        """1.4: at least one status of the dossier delivered to the national portal."""
+        stream = Concat(Value("dossier:"), Cast(OuterRef("pk"), output_field=CharField()))
+        delivered = OutboxMessage.objects.filter(
+            kind=SYNC_KIND,
+            stream=stream,
+            state=OutboxState.DELIVERED,
+            delivered_at__lte=self.moment,
+        )
+        return Q(Exists(delivered))
+
     def rated(self, satisfied: bool) -> Q:
         ratings = Rating.objects.filter(
             dossier_id=OuterRef("pk"), satisfied=satisfied, created_at__lte=self.moment
@@ -272,6 +288,7 @@ FIGURES: dict[str, Callable[[Facts], Q]] = {
     "timed": lambda f: f.resolved() | f.withdrawn() | f.pending(),
     "timed_on_time": lambda f: (f.resolved() | f.withdrawn() | f.pending()) & f.on_time(),
     "timed_late": lambda f: (f.resolved() | f.withdrawn() | f.pending()) & f.late(),
+    "synced": lambda f: f.received() & f.synced(),
     "fee_bearing": lambda f: f.received() & f.fee_bearing(),
     "paid_online": lambda f: f.received() & f.fee_bearing() & f.paid_online(),
     "approved": lambda f: f.approved(),

@@ -232,6 +232,10 @@ class Row:
         return Ratio(self.count("timed_on_time"), self.count("timed"))
 
     @property
+    def synced(self) -> Ratio:
+        return Ratio(self.count("synced"), self.count("received"))
+
+    @property
     def online(self) -> Ratio:
         return Ratio(self.count("received_online"), self.count("received"))
 
@@ -334,15 +338,16 @@ def group_filter(grouping: str, key: str | None) -> Q:
     return Q(**{column: key})
 
 
-def drill(queryset: QuerySet[Dossier], period: Period, figure: str) -> QuerySet[Dossier]:
-    """The dossiers behind one counted figure, with the facts that decided it."""
-    if figure not in FIGURES:
-        raise InvalidInput(_("Chỉ tiêu không hợp lệ."), field="figure", code="choice")
+def drill(queryset: QuerySet[Dossier], period: Period, figure: str | None) -> QuerySet[Dossier]:
+    """The dossiers behind one counted figure (all of ``queryset`` for None), with the facts
+    that decided it."""
     facts = period.facts()
+    if figure is not None:
+        if figure not in FIGURES:
+            raise InvalidInput(_("Chỉ tiêu không hợp lệ."), field="figure", code="choice")
+        queryset = prefilter(queryset, period).filter(FIGURES[figure](facts))
     return (
-        prefilter(queryset, period)
-        .filter(FIGURES[figure](facts))
-        .select_related("procedure", "receiving_agency", "competent_agency")
+        queryset.select_related("procedure", "receiving_agency", "competent_agency")
         .annotate(
             r_received_at=facts.received_at(),
             r_due_at=facts.due_at(),
@@ -354,3 +359,16 @@ def drill(queryset: QuerySet[Dossier], period: Period, figure: str) -> QuerySet[
         )
         .order_by("-accepted_at", "-pk")
     )
+
+
+def is_late(dossier: Dossier, period: Period) -> bool | None:
+    """The on-time rule applied to one dossier annotated by ``drill`` (None: not received at
+    the moment)."""
+    received, due = getattr(dossier, "r_received_at", None), getattr(dossier, "r_due_at", None)
+    if received is None or due is None:
+        return None
+    spent = dossier.r_supplement_time  # type: ignore[attr-defined]
+    if not isinstance(spent, timedelta):
+        spent = timedelta(microseconds=int(spent or 0))
+    overrun: timedelta = dossier.r_measured_at - due  # type: ignore[attr-defined]
+    return bool(dossier.r_supplements > 1 or overrun > spent)  # type: ignore[attr-defined]
