@@ -21,6 +21,7 @@ from motcua.exchange import inbox
 from motcua.exchange.dvcqg import mapping, outbound
 from motcua.exchange.dvcqg.models import PortalFiling
 from motcua.exchange.models import InboxMessage, Peer, PeerKind
+from motcua.exchange.services import register_peer
 from motcua.org.models import SERVICE_CENTER_KINDS, Agency
 from motcua.payments import services as payments
 from motcua.payments.models import Invoice, InvoiceStatus, PaymentChannel
@@ -157,24 +158,25 @@ def get_result_file(code: str, file_id: int) -> Any:
 
 
 def ensure_peer(*, demo: bool) -> Peer | None:
-    """Register the national portal as a peer from MOTCUA_DVCQG_URL and MOTCUA_DVCQG_SECRET.
+    """Register the national portal as the ``dvcqg`` peer from MOTCUA_DVCQG_URL and
+    MOTCUA_DVCQG_SECRET (``motcua setup`` calls this; safe to repeat).
 
     Without a secret, demo mode uses the development secret; otherwise nothing is registered
-    (None) and no status is synchronised until the operator sets one. An existing peer keeps
-    its state (active or not) and gets the configured address and secret.
+    (None) and no status is synchronised until the operator sets one. A registered peer with
+    the configured address and secret is left as it is (an operator may have paused it).
     """
     secret = settings.MOTCUA_DVCQG_SECRET or (DEMO_SECRET if demo else "")
     if not secret:
         return None
-    peer, created = Peer.objects.update_or_create(
+    url = settings.MOTCUA_DVCQG_URL.rstrip("/")
+    existing = Peer.objects.filter(code=outbound.PEER_CODE).first()
+    if existing is not None and (existing.base_url, existing.secret) == (url, secret):
+        return existing
+    return register_peer(
         code=outbound.PEER_CODE,
-        defaults={"base_url": settings.MOTCUA_DVCQG_URL, "secret": secret},
-        create_defaults={
-            "name": "Cổng Dịch vụ công quốc gia",
-            "kind": PeerKind.PORTAL,
-            "base_url": settings.MOTCUA_DVCQG_URL,
-            "secret": secret,
-        },
+        name="Cổng Dịch vụ công quốc gia",
+        kind=PeerKind.PORTAL,
+        base_url=url,
+        secret=secret,
+        actor="setup",
     )
-    logger.info("dvcqg.peer_registered peer=%s created=%s", peer.pk, created)
-    return peer

@@ -3,9 +3,11 @@
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from motcua.catalog.loader import load_catalog
+from motcua.exchange.dvcqg.services import ensure_peer
 from motcua.org.models import User
 from motcua.org.services import load_units, seed_demo_staff
 
@@ -27,6 +29,13 @@ class Command(BaseCommand):
         )
         loaded = load_catalog()
         self.stdout.write(f"Thủ tục: {', '.join(p.code for p in loaded)}")
+        # The national portal as a peer: the development secret in demo mode only.
+        portal = ensure_peer(demo=settings.MOTCUA_DEMO)
+        self.stdout.write(
+            f"Cổng DVCQG: {portal.base_url}"
+            if portal
+            else "Cổng DVCQG: chưa có MOTCUA_DVCQG_SECRET"
+        )
         if options["demo"]:
             self._demo(reset=options["reset_password"])
 
