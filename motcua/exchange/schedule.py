@@ -113,11 +113,17 @@ def ensure_rows(now: datetime | None = None) -> None:
     now = now or clock.now()
     known = set(PeriodicJobRun.objects.values_list("name", flat=True))
     for name in JOBS.keys() - known:
-        try:
-            with transaction.atomic():
-                PeriodicJobRun.objects.create(name=name, next_run_at=now)
-        except IntegrityError:
-            pass  # another worker created it
+        _ensure_row(name, now)
+
+
+def _ensure_row(name: str, now: datetime) -> None:
+    if PeriodicJobRun.objects.filter(name=name).exists():
+        return
+    try:
+        with transaction.atomic():
+            PeriodicJobRun.objects.create(name=name, next_run_at=now)
+    except IntegrityError:
+        pass  # another worker created it
 
 
 def run_due(*, worker_id: str, now: datetime | None = None) -> list[JobResult]:
@@ -150,6 +156,7 @@ def _claim(job: Job, now: datetime) -> bool:
 def run_job(job: Job, *, worker_id: str) -> JobResult:
     """Run ``job`` now and record its outcome (the caller holds its claim)."""
     started_at = clock.now()
+    _ensure_row(job.name, started_at)
     started = time.monotonic()
     try:
         summary = job.run(worker_id)

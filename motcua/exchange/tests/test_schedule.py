@@ -1,0 +1,134 @@
+"""Periodic jobs: registered once, run when due, one worker at a time, outcome recorded."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from motcua.dossiers.models import Notice
+from motcua.exchange import schedule
+from motcua.exchange.models import JobOutcome, PeriodicJobRun
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=VN)
+
+
+@pytest.fixture
+def only(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Replace the registry by the given jobs for one test."""
+
+    def use(*jobs: schedule.Job) -> None:
+        monkeypatch.setattr(schedule, "JOBS", {job.name: job for job in jobs})
+
+    return use
+
+
+def test_the_registry_holds_the_province_jobs() -> None:
+    assert {name: job.every for name, job in schedule.JOBS.items()} == {
+        "exchange.outbox": timedelta(seconds=1),
+        "dossiers.escalate": timedelta(minutes=15),
+        "payments.refresh": timedelta(minutes=5),
+    }
+    assert [name for name, job in schedule.JOBS.items() if not job.exclusive] == ["exchange.outbox"]
+
+
+@pytest.mark.django_db
+def test_a_job_runs_when_due_and_records_its_outcome(only: Any, set_now: Any) -> None:
+    runs: list[str] = []
+    job = schedule.Job("test.count", "Đếm", timedelta(minutes=5), lambda w: {"n": len(runs)})
+    only(schedule.Job(job.name, job.title, job.every, lambda w: runs.append(w) or {"n": 1}))
+
+    set_now(T0)
+    first = schedule.run_due(worker_id="w1")
+    set_now(T0 + timedelta(minutes=4))
+    early = schedule.run_due(worker_id="w1")
+    set_now(T0 + timedelta(minutes=5))
+    due = schedule.run_due(worker_id="w2")
+
+    assert [r.name for r in first] == ["test.count"]
+    assert early == []
+    assert [r.outcome for r in due] == ["ok"]
+    assert runs == ["w1", "w2"]
+    row = PeriodicJobRun.objects.get(name="test.count")
+    assert (row.runs, row.failures, row.last_outcome) == (2, 0, JobOutcome.OK)
+    assert row.last_started_at == T0 + timedelta(minutes=5)
+    assert row.next_run_at == T0 + timedelta(minutes=10)
+    assert row.last_summary == {"n": 1}
+    assert row.lease_until is None
+
+
+@pytest.mark.django_db
+def test_a_failing_job_is_recorded_and_retried_at_its_next_turn(only: Any, set_now: Any) -> None:
+    def broken(worker_id: str) -> dict[str, Any]:
+        raise ConnectionError("gateway unreachable")
+
+    only(schedule.Job("test.broken", "Hỏng", timedelta(minutes=5), broken))
+    set_now(T0)
+
+    result = schedule.run_due(worker_id="w1")[0]
+
+    row = PeriodicJobRun.objects.get(name="test.broken")
+    assert (result.outcome, row.last_outcome, row.last_error) == (
+        "error",
+        "error",
+        "ConnectionError",
+    )
+    assert (row.runs, row.failures, row.next_run_at) == (1, 1, T0 + timedelta(minutes=5))
+
+
+@pytest.mark.django_db
+def test_an_exclusive_job_held_by_another_worker_is_skipped_until_its_lease_ends(
+    only: Any, set_now: Any
+) -> None:
+    ran: list[str] = []
+    job = schedule.Job(
+        "test.exclusive",
+        "Độc quyền",
+        timedelta(seconds=1),
+        lambda w: ran.append(w) or {},
+        timeout=timedelta(minutes=10),
+    )
+    only(job)
+    set_now(T0)
+    schedule.ensure_rows()
+    # Worker w1 took the job and was killed: the row stays leased.
+    assert schedule._claim(job, T0) is True
+
+    set_now(T0 + timedelta(minutes=9))
+    assert schedule.run_due(worker_id="w2") == []
+    set_now(T0 + timedelta(minutes=11))
+    assert [r.name for r in schedule.run_due(worker_id="w2")] == ["test.exclusive"]
+    assert ran == ["w2"]
+
+
+def test_escalation_job_calls_the_escalation_service(world: Any, set_now: Any) -> None:
+    """The registered job is the one behind ``motcua escalate``: an overdue dossier gets its
+    notices once, however often the job runs."""
+    set_now(T0)
+    dossier = world.dossier_in("accepted")
+    set_now(dossier.due_at + timedelta(hours=1))
+    job = schedule.JOBS["dossiers.escalate"]
+
+    first = job.run("w1")
+    again = job.run("w1")
+
+    assert first["overdue"] == 1
+    assert first["notices"] == Notice.objects.filter(dossier=dossier).count() > 0
+    assert again["overdue"] == 0 and again["notices"] == 0
+
+
+@pytest.mark.django_db
+def test_payment_job_queries_open_attempts(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[dict[str, Any]] = []
+
+    def refresh(**kwargs: Any) -> dict[str, int]:
+        seen.append(kwargs)
+        return {"paid": 2}
+
+    monkeypatch.setattr("motcua.payments.services.refresh_open_attempts", refresh)
+
+    assert schedule.JOBS["payments.refresh"].run("w1") == {"attempts": {"paid": 2}}
+    assert seen == [{}]
