@@ -501,6 +501,10 @@ def _set_status(dispatch: Dispatch, status: str, *, actor: Any, note: str) -> No
     _history(
         dispatch.document, f"status_{status}", actor=actor, at=now, dispatch=dispatch, note=note
     )
+    if dispatch.document.origin == Origin.EXTERNAL and status != DispatchStatus.RECEIVED:
+        from motcua.eoffice import peers
+
+        transaction.on_commit(lambda: peers.report_status(dispatch.pk))
 
 
 def _entry(pk: int, actor: Any) -> IncomingEntry:
@@ -636,6 +640,7 @@ def revoke_document(pk: int, *, actor: Any, reason: str) -> OfficialDocument:
     document.save(update_fields=["revoked_at", "revoke_reason"])
     _move(document, DocumentState.REVOKED, "revoked", actor=actor, note=reason.strip())
     _tell_recipients(document, "revoked", actor=actor, note=reason.strip())
+    _notify_peers(document, "revoke", reason.strip())
     return document
 
 
@@ -652,4 +657,13 @@ def update_document(pk: int, *, actor: Any, due_date: date | None, note: str) ->
     text = note.strip() + (f" ({due_date:%d/%m/%Y})" if due_date else "")
     _history(document, "updated", actor=actor, at=document.updated_at, note=text)
     _tell_recipients(document, "updated", actor=actor, note=text)
+    _notify_peers(document, "update", note.strip())
     return document
+
+
+def _notify_peers(document: OfficialDocument, business: str, reason: str) -> None:
+    """Recipients in other systems learn of it by envelope, once this transaction commits."""
+    if document.dispatches.filter(agency__isnull=True).exists():
+        from motcua.eoffice import peers
+
+        transaction.on_commit(lambda: peers.notify_peers(document.pk, business, reason))
