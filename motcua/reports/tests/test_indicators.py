@@ -129,3 +129,39 @@ def test_drill_into_late_dossiers(world: World, month: Month) -> None:
     assert c.r_supplement_time == timedelta(hours=24)
     assert c.r_due_at == at(4, 17)  # the appointment given at reception, not the restart
     assert month["C"].due_at == at(5, 17)  # the legal clock restarted on 5/3
+
+
+def test_sync_rate_counts_statuses_delivered_to_the_national_portal(
+    world: World, month: Month, set_now: Callable[[datetime], None]
+) -> None:
+    from django.db import transaction
+
+    from motcua.exchange import outbox
+    from motcua.exchange.models import OutboxMessage, OutboxState, Peer
+
+    portal = Peer.objects.create(
+        code="cong-dvcqg-thu", name="Cổng DVCQG (thử)", kind="portal",
+        base_url="http://127.0.0.1:9/", secret="bi-mat-thu",  # noqa: S106 (test value)
+    )  # fmt: skip
+    delivered = {"A": at(2, 10), "B": at(3, 10), "C": None}
+    for name, when in delivered.items():
+        set_now(at(2, 9, 45))
+        with transaction.atomic():
+            message = outbox.post(
+                peer=portal,
+                kind="dvcqg.status",
+                payload={"code": month[name].code},
+                stream=f"dossier:{month[name].pk}",
+                dedupe_key=f"test:{name}",
+            )
+        if when is not None:
+            # What the worker records once the portal acknowledged the status.
+            OutboxMessage.objects.filter(pk=message.pk).update(
+                state=OutboxState.DELIVERED, delivered_at=when
+            )
+    set_now(at(15, 12, month=4))
+
+    row = pleiku_row(world, march())
+    assert (row.synced.numerator, row.synced.denominator) == (2, 8)  # A B; C is still queued
+    before = pleiku_row(world, march("2026-03-02"))
+    assert (before.synced.numerator, before.synced.denominator) == (1, 2)  # B's came on the 3rd
