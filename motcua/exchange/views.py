@@ -26,17 +26,11 @@ from motcua.core.web import flash_error
 from motcua.exchange import outbox, selectors
 from motcua.exchange.models import InboxState, OutboxState, Peer
 from motcua.exchange.permissions import is_exchange_operator
+from motcua.exchange.templatetags.exchange_tags import OUTBOX_BADGES
 
 PAGE_SIZE = 50
 View = Callable[..., HttpResponse]
 
-OUTBOX_BADGES = {
-    OutboxState.PENDING: "soon",
-    OutboxState.SENDING: "soon",
-    OutboxState.DELIVERED: "ok",
-    OutboxState.FAILED: "late",
-    OutboxState.DEAD: "late",
-}
 INBOX_BADGES = {
     InboxState.RECEIVED: "soon",
     InboxState.PROCESSED: "ok",

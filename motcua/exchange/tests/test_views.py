@@ -149,3 +149,24 @@ def test_jobs_page_shows_the_last_run_in_english(admin_client: Client, set_now: 
     assert "Status queries of pending online payments" in english
     assert "Succeeded" in english
     assert "Not run yet." in english
+
+
+def test_the_desk_lists_what_was_sent_about_the_dossier(
+    client: Client, world: Any, peer: Peer
+) -> None:
+    dossier = world.dossier_in("submitted")
+    desk = f"/mot-cua/ho-so/{dossier.pk}/"
+    client.force_login(world.pleiku.receiver)
+    before = client.get(desk).content.decode()
+    sent = _post(peer, f"dossier:{dossier.pk}", 1, OutboxState.DELIVERED)
+    _post(peer, f"dossier:{dossier.pk + 1}", 1)
+
+    officer = client.get(desk).content.decode()
+    client.force_login(world.admin)
+    admin = client.get(desk).content.decode()
+
+    assert 'id="h-exchange"' not in before
+    assert _rows(officer, "message") == [str(sent.pk)]
+    assert "test.status</code> → tinh-binh-dinh" in officer
+    assert f'href="/mot-cua/lien-thong/ho-so/{dossier.pk}/"' not in officer
+    assert f'href="/mot-cua/lien-thong/ho-so/{dossier.pk}/"' in admin
