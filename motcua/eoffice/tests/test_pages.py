@@ -1,0 +1,132 @@
+"""The e-office pages: navigation, compose with field errors, lists with search with and
+without diacritics (query counts pinned), a document's actions, and what outsiders get."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from motcua.eoffice import services
+from motcua.eoffice.models import DispatchStatus, OfficialDocument
+from motcua.eoffice.tests.conftest import Office
+from motcua.eoffice.tests.test_workflow import issued_document
+
+
+def client_for(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_navigation_offers_documents_to_clerks_not_to_receivers(office: Office) -> None:
+    clerk = client_for(office.clerk).get(reverse("backoffice:notices")).content.decode()
+    receiver = client_for(office.world.pleiku.receiver).get(reverse("backoffice:notices"))
+
+    assert f'href="{reverse("eoffice:outgoing")}"' in clerk
+    assert f'href="{reverse("eoffice:outgoing")}"' not in receiver.content.decode()
+
+
+def test_a_bad_compose_form_names_each_field(office: Office) -> None:
+    response = client_for(office.world.pleiku.specialist).post(
+        reverse("eoffice:compose"),
+        {"issuer_id": office.world.pleiku.committee.pk, "doc_type": "cong-van", "summary": "",
+         "content": "Nội dung", "signer_position": "Chủ tịch", "urgency": "thuong",
+         "secrecy": "thuong"},
+    )  # fmt: skip
+
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert form.errors["summary"] == ["“Trích yếu” là bắt buộc."]
+    assert OfficialDocument.objects.count() == 0
+
+    response = client_for(office.world.pleiku.specialist).post(
+        reverse("eoffice:compose"),
+        {"issuer_id": office.world.pleiku.committee.pk, "doc_type": "cong-van",
+         "summary": "Xin ý kiến", "content": "Nội dung", "signer_position": "Chủ tịch",
+         "urgency": "thuong", "secrecy": "thuong"},
+    )  # fmt: skip
+    errors = response.context["form"].errors
+    assert errors["recipient_ids"] == [
+        "Văn bản phải có ít nhất một nơi nhận (Nghị định 30/2020/NĐ-CP, Điều 8)."
+    ]
+
+
+def test_compose_then_submit_from_the_pages(office: Office) -> None:
+    client = client_for(office.world.pleiku.specialist)
+    response = client.post(
+        reverse("eoffice:compose"),
+        {"issuer_id": office.world.pleiku.committee.pk, "doc_type": "cong-van",
+         "summary": "Xin ý kiến về chứng thực", "content": "Nội dung",
+         "signer_competence": "TM.", "signer_position": "Chủ tịch",
+         "recipient_ids": [office.justice.pk], "urgency": "khan", "secrecy": "thuong"},
+    )  # fmt: skip
+    document = OfficialDocument.objects.get()
+    assert response.status_code == 302 and response.url == reverse(
+        "eoffice:document", args=[document.pk]
+    )
+
+    client.post(reverse("eoffice:act", args=[document.pk, "submit"]))
+
+    document.refresh_from_db()
+    assert (document.state, document.urgency) == ("in_review", "khan")
+    page = client_for(office.world.pleiku.leader).get(
+        reverse("eoffice:document", args=[document.pk])
+    )
+    assert page.context["actions"] == ["approve", "send_back"]
+
+
+@pytest.mark.parametrize("query", ["chứng thực", "chung thuc", "CHUNG THUC"])
+def test_search_finds_summaries_with_or_without_diacritics(
+    office: Office, query: str, django_assert_num_queries: Any
+) -> None:
+    for summary in ("Hướng dẫn chứng thực bản sao", "Báo cáo tiếp dân", "Lịch chứng thực"):
+        services.compose_document(office.draft(summary=summary), actor=office.clerk)
+    client = client_for(office.clerk)
+    client.get(reverse("eoffice:outgoing"))  # warm the session and the nav's memberships
+
+    with django_assert_num_queries(7):
+        response = client.get(reverse("eoffice:outgoing"), {"q": query})
+
+    found = sorted(d.summary for d in response.context["page"].object_list)
+    assert found == ["Hướng dẫn chứng thực bản sao", "Lịch chứng thực"]
+
+
+def test_the_incoming_register_and_its_actions(office: Office, pki: Path) -> None:
+    document = issued_document(office)
+    services.dispatch_document(document.pk, actor=office.clerk)
+    client = client_for(office.justice_clerk)
+
+    listing = client.get(reverse("eoffice:incoming"))
+    [entry] = listing.context["page"].object_list
+    assert [t["count"] for t in listing.context["tabs"]] == [1, 0, 0, 0]
+    client.post(reverse("eoffice:entry_act", args=[entry.pk, "register"]))
+    bad = client.post(
+        reverse("eoffice:entry_act", args=[entry.pk, "assign"]),
+        {f"assign-{entry.pk}-handler_id": office.justice_handler.pk, f"assign-{entry.pk}-days": 99},
+    )
+    assert bad.status_code == 200
+    assert bad.context["entries"][0]["assign"].errors["days"] == [
+        "Thời hạn xử lý phải từ 1 đến 60 ngày làm việc."
+    ]
+    client.post(
+        reverse("eoffice:entry_act", args=[entry.pk, "assign"]),
+        {f"assign-{entry.pk}-handler_id": office.justice_handler.pk, f"assign-{entry.pk}-days": 3},
+    )
+
+    entry.dispatch.refresh_from_db()
+    assert entry.dispatch.status == DispatchStatus.ACCEPTED
+    sender = client_for(office.clerk).get(reverse("eoffice:document", args=[document.pk]))
+    assert 'data-status="accepted"' in sender.content.decode()
+
+
+def test_outsiders_get_not_found(office: Office) -> None:
+    document = services.compose_document(office.draft(), actor=office.clerk)
+    client = client_for(office.world.quynhon.leader)
+
+    assert client.get(reverse("eoffice:document", args=[document.pk])).status_code == 404
+    response = client.post(reverse("eoffice:act", args=[document.pk, "approve"]))
+    assert response.status_code == 404
