@@ -35,3 +35,11 @@ def dossier_messages(context: dict[str, Any], dossier_id: int) -> dict[str, Any]
         "operator": is_exchange_operator(user),
         "outbox_badges": OUTBOX_BADGES,
     }
+
+
+@register.simple_tag
+def exchange_operator(user: Any) -> bool:
+    """``{% exchange_operator user as operator %}``: may this user open /mot-cua/lien-thong/?"""
+    from motcua.exchange.permissions import is_exchange_operator
+
+    return is_exchange_operator(user)

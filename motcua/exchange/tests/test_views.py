@@ -170,3 +170,13 @@ def test_the_desk_lists_what_was_sent_about_the_dossier(
     assert "test.status</code> → tinh-binh-dinh" in officer
     assert f'href="/mot-cua/lien-thong/ho-so/{dossier.pk}/"' not in officer
     assert f'href="/mot-cua/lien-thong/ho-so/{dossier.pk}/"' in admin
+
+
+def test_the_navigation_links_the_pages_for_administrators_only(client: Client, world: Any) -> None:
+    client.force_login(world.pleiku.receiver)
+    officer = client.get("/mot-cua/").content.decode()
+    client.force_login(world.admin)
+    admin = client.get("/mot-cua/").content.decode()
+
+    assert 'href="/mot-cua/lien-thong/"' not in officer
+    assert 'href="/mot-cua/lien-thong/"' in admin
