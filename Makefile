@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export MOTCUA_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: run test lint typecheck test-sqlite test-postgres system-deps messages clean
+.PHONY: run test lint typecheck test-sqlite test-postgres system-deps messages clean drill bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,16 @@ system-deps:
 	    echo "installing:$$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  fi
+
+## drill: the pilot hour (77 communes of former Gia Lai, civil-status copies, 14:00-15:00) compressed
+## x30 against a throw-away motcua of its own; report in reports/pilot-77/report.html (.json, .csv)
+drill: $(STAMP)
+	$(BIN)/motcua drill run pilot-77 --out reports
+
+## bench: submissions, lifecycles and latency at 8/32/128 clients on SQLite and a throw-away
+## PostgreSQL, beside the bare-Django, pgbench and SQLite ceilings; table, bench/results.json
+bench: $(STAMP) system-deps
+	$(BIN)/python bench/run.py
 
 ## messages: recompile translations after editing motcua/locale/*/LC_MESSAGES/django.po
 messages: $(STAMP)
