@@ -196,3 +196,24 @@ def test_the_portal_downloads_a_result_by_its_link_with_a_signed_request(
     assert b"".join(signed.streaming_content) == stub_pdfs
     assert unsigned.status_code == 401
     assert other.status_code == 404
+
+
+def test_a_status_costs_the_same_few_queries_however_long_the_history(
+    world: World, portal: Peer, stub_pdfs: bytes, django_assert_num_queries: Any
+) -> None:
+    from django.db import transaction
+
+    from motcua.exchange.dvcqg.outbound import post_status
+
+    short = world.submit()
+    long = world.dossier_in("approved")
+    for dossier in (short, long):
+        dossier = Dossier.objects.select_related(
+            "procedure", "receiving_agency", "competent_agency"
+        ).get(pk=dossier.pk)
+        event = dossier.events.order_by("pk").last()
+        OutboxMessage.objects.filter(stream=f"dossier:{dossier.pk}").delete()
+        # peer, paid-on-portal flag, invoice, its lines, results, history; then the outbox
+        # (existing key, insert) and the savepoint around the insert.
+        with transaction.atomic(), django_assert_num_queries(10):
+            post_status(sender=Dossier, dossier=dossier, action=event.action, event=event)
