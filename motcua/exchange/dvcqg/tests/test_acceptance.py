@@ -11,6 +11,7 @@ is ignored by the stand-in and by motcua's own bookkeeping.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -29,6 +30,7 @@ from motcua.conftest import World
 from motcua.dossiers import services
 from motcua.dossiers.models import Dossier
 from motcua.dossiers.states import NATIONAL_STATUS
+from motcua.exchange.dvcqg import sim
 from motcua.exchange.dvcqg.models import StatusSync
 from motcua.exchange.dvcqg.outbound import STATUS_KIND, send_status
 from motcua.exchange.dvcqg.tests.conftest import SECRET, filing
@@ -170,19 +172,44 @@ def test_a_dossier_filed_on_the_portal_comes_back_with_every_status_in_order(
     sync.refresh_from_db()
     assert (sync.sequence, sync.status) == (events[-1].pk, 10)
 
+    # The stand-in's page form files a dossier too (An at Pleiku, fee left to be paid).
+    page = httpx.post(stand_in + "/file", data=_page_form(world), timeout=60)
+    assert page.status_code == 303
+    notice = httpx.get(stand_in + page.headers["location"]).text
+    filed = Dossier.objects.exclude(pk=dossier.pk).get()
+    assert f"Đã nộp: mã hồ sơ {filed.code}" in notice
+    assert filed.receiving_agency == pleiku.center
+    wait_until(lambda: _shown_when(stand_in, filed.code, 1), "the page's dossier on the stand-in")
+
+    after = httpx.get(stand_in + "/api/statuses").json()
     counts = after["counts"]
     sent = OutboxMessage.objects.filter(kind=STATUS_KIND).count()
     print(  # noqa: T201 (the acceptance test reports its counts)
         f"\ndvcqg acceptance: statuses {expected}; outbox {sent} sent; stand-in received "
         f"{counts['received']}, applied {counts['applied']}, stale ignored "
         f"{counts['stale_ignored']}, bad signatures {counts['bad_signature']}; filings "
-        f"{counts['filed']} for 1 dossier"
+        f"{counts['filed']} for 2 dossiers"
     )
-    assert sent == len(expected)
-    assert counts["applied"] == len(expected)
+    assert sent == len(expected) + 1
+    assert counts["applied"] == len(expected) + 1
     assert counts["stale_ignored"] == 1
     assert counts["bad_signature"] == 0
-    assert counts["filed"] == 2
+    assert counts["filed"] == 3
+
+
+def _page_form(world: World) -> dict[str, str]:
+    form = world.form()
+    return {
+        "procedure": world.procedure.code,
+        "center": world.pleiku.center.slug,
+        "name": form["requester_name"],
+        "id_number": form["requester_id_number"],
+        "birth_date": form["requester_birth_date"],
+        "phone": form["requester_phone"],
+        "address": form["requester_address"],
+        "form": json.dumps(sim.SAMPLE_FORM, ensure_ascii=False),
+        "fees": "[]",
+    }
 
 
 def _get(url: str) -> bool:
