@@ -22,6 +22,7 @@ from ninja.responses import NinjaJSONEncoder
 
 from motcua.catalog.api import router as catalog_router
 from motcua.core.errors import InvalidInput, InvalidInputs, MotcuaError, NotFound
+from motcua.core.security_openapi import add_error_responses
 from motcua.dossiers.api import router as dossiers_router
 from motcua.drill.api import router as drill_router
 from motcua.eoffice.api import router as eoffice_router
@@ -50,7 +51,14 @@ class LocalTimeRenderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
 
 
-api = NinjaAPI(
+class MotcuaAPI(NinjaAPI):
+    """Its OpenAPI document also lists the error answers every operation may give."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        return add_error_responses(super().get_openapi_schema(*args, **kwargs))
+
+
+api = MotcuaAPI(
     title="motcua API",
     version="1",
     description=(
