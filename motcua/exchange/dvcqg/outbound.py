@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.dispatch import receiver
 
 from motcua.core import clock
@@ -86,23 +86,28 @@ def send_status(message: OutboxMessage, transport: Transport) -> dict[str, Any]:
 
 def record_acknowledgement(code: str, *, sequence: int, status: int) -> bool:
     """Keep the newest acknowledged status of the dossier ``code``; an older ``sequence``
-    (a late retry) changes nothing. Returns whether the record moved."""
-    with transaction.atomic():
-        dossier_id = Dossier.objects.filter(code=code).values_list("pk", flat=True).first()
-        if dossier_id is None:
-            return False
-        current = StatusSync.objects.select_for_update().filter(dossier_id=dossier_id).first()
-        if current is not None and current.sequence >= sequence:
-            logger.info(
-                "dvcqg.stale_ack dossier=%s sequence=%s newest=%s",
-                dossier_id,
-                sequence,
-                current.sequence,
+    (a late retry) changes nothing. Returns whether the record moved.
+
+    The update is conditional in the database itself, so two workers acknowledging the same
+    dossier at once (a lease that ran out) can never put an older status back."""
+    dossier_id = Dossier.objects.filter(code=code).values_list("pk", flat=True).first()
+    if dossier_id is None:
+        return False
+    values = {"sequence": sequence, "status": status, "acknowledged_at": clock.now()}
+    moved = StatusSync.objects.filter(dossier_id=dossier_id, sequence__lt=sequence).update(**values)
+    if not moved and not StatusSync.objects.filter(dossier_id=dossier_id).exists():
+        try:
+            with transaction.atomic():
+                StatusSync.objects.create(dossier_id=dossier_id, **values)
+            moved = 1
+        except IntegrityError:
+            moved = StatusSync.objects.filter(dossier_id=dossier_id, sequence__lt=sequence).update(
+                **values
             )
-            return False
-        StatusSync.objects.update_or_create(
-            dossier_id=dossier_id,
-            defaults={"sequence": sequence, "status": status, "acknowledged_at": clock.now()},
+    if moved:
+        logger.info(
+            "dvcqg.acknowledged dossier=%s sequence=%s status=%s", dossier_id, sequence, status
         )
-    logger.info("dvcqg.acknowledged dossier=%s sequence=%s status=%s", dossier_id, sequence, status)
-    return True
+    else:
+        logger.info("dvcqg.stale_ack dossier=%s sequence=%s", dossier_id, sequence)
+    return bool(moved)

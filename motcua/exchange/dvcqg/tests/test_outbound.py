@@ -217,3 +217,21 @@ def test_a_status_costs_the_same_few_queries_however_long_the_history(
         # (existing key, insert) and the savepoint around the insert.
         with transaction.atomic(), django_assert_num_queries(10):
             post_status(sender=Dossier, dossier=dossier, action=event.action, event=event)
+
+
+def test_an_acknowledgement_only_ever_moves_forward(world: World) -> None:
+    from motcua.exchange.dvcqg.outbound import record_acknowledgement
+
+    dossier = world.submit()
+
+    moves = [
+        record_acknowledgement(dossier.code, sequence=5, status=2),
+        record_acknowledgement(dossier.code, sequence=3, status=1),
+        record_acknowledgement(dossier.code, sequence=5, status=2),
+        record_acknowledgement(dossier.code, sequence=8, status=4),
+        record_acknowledgement("H52-000000-0000", sequence=9, status=4),
+    ]
+
+    assert moves == [True, False, False, True, False]
+    sync = StatusSync.objects.get(dossier=dossier)
+    assert (sync.sequence, sync.status) == (8, 4)
