@@ -15,6 +15,7 @@ from typing import Any
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
+from motcua.core import clock
 from motcua.reports.definitions import STATISTICS
 from motcua.reports.selectors import Period, Row
 
@@ -34,7 +35,7 @@ def _columns() -> list[tuple[str, Callable[[Row], Any]]]:
         (_("Đơn vị"), lambda row: row.label),
     ]
     for statistic in STATISTICS:
-        columns.append((str(statistic.name), lambda row, key=statistic.key: row.count(key)))
+        columns.append((str(statistic.name), _counter(statistic.key)))
     columns += [
         (_("Đã giải quyết"), lambda row: row.count("resolved")),
         (_("Tỷ lệ đúng hạn (%)"), lambda row: row.on_time.percent),
@@ -46,6 +47,10 @@ def _columns() -> list[tuple[str, Callable[[Row], Any]]]:
         (_("Mức độ hài lòng (%)"), lambda row: row.satisfaction),
     ]
     return columns
+
+
+def _counter(key: str) -> Callable[[Row], Any]:
+    return lambda row: row.count(key)
 
 
 def table(rows: list[Row], total: Row, grouping: str) -> Table:
@@ -71,7 +76,8 @@ def xlsx_response(data: Table, filename: str, title: str, period: Period) -> Htt
     assert sheet is not None  # noqa: S101 (a new workbook has one sheet)
     sheet.title = _("Báo cáo")
     sheet.append([title])
-    sheet.append([_("Số liệu tính đến %(moment)s") % {"moment": f"{period.moment:%H:%M %d/%m/%Y}"}])
+    moment = clock.localtime(period.moment)
+    sheet.append([_("Số liệu tính đến %(moment)s") % {"moment": f"{moment:%H:%M %d/%m/%Y}"}])
     sheet.append(data.headers)
     for cell in sheet[3]:
         cell.font = Font(bold=True)
