@@ -667,3 +667,52 @@ def _notify_peers(document: OfficialDocument, business: str, reason: str) -> Non
         from motcua.eoffice import peers
 
         transaction.on_commit(lambda: peers.notify_peers(document.pk, business, reason))
+
+
+# --- dossier forms and results ------------------------------------------------------------------
+
+
+def register_dossier_document(
+    stored: Any,
+    *,
+    agency: Agency,
+    doc_type: str,
+    symbol: str,
+    summary: str,
+    signer: Any = None,
+    signer_position: str = "",
+) -> OfficialDocument:
+    """Register a signed dossier form or result (``stored`` is its ``DossierFile``) as an
+    issued document of ``agency``. Its number is the one printed on it (from the dossier
+    code), so it takes no number of the agency's outgoing register; the file is not copied.
+
+    Called by ``motcua.dossiers.documents`` inside the transaction that stores the file.
+    """
+    now = stored.created_at
+    document = OfficialDocument.objects.create(
+        document_id=str(uuid.uuid4()),
+        origin=Origin.DOSSIER,
+        issuer=agency,
+        issuer_code=agency.code,
+        issuer_name=agency.name,
+        doc_type=marks_module.document_type(doc_type).key,
+        symbol=symbol,
+        place=place_name(agency),
+        issued_at=now,
+        year=clock.localtime(now).year,
+        summary=summary[:500],
+        search_key=search_key(summary)[:500],
+        signer_position=signer_position,
+        signer_name=str(getattr(signer, "full_name", "") or getattr(signer, "username", "")),
+        signer=signer if getattr(signer, "is_authenticated", False) else None,
+        state=DocumentState.ISSUED,
+        pdf=stored.file.name,
+        pdf_sha256=stored.sha256,
+        dossier_id=stored.dossier_id,
+        created_at=now,
+        updated_at=now,
+    )
+    DocumentHistory.objects.create(document=document, action="issued", at=now, note=symbol)
+    audit.record("eoffice.dossier_document", document, actor=signer, data={"symbol": symbol})
+    logger.info("eoffice.dossier_document document=%s dossier=%s", document.pk, stored.dossier_id)
+    return document

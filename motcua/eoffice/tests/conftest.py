@@ -49,18 +49,23 @@ def session_pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("eoffice-pki")
 
 
+def use_pki(settings: Any, folder: Path) -> Path:
+    """Point the signing keys at ``folder`` and create the CA there if missing."""
+    from motcua.pki import store
+
+    settings.MOTCUA_PKI_DIR = folder
+    store.ensure_ca()
+    return folder
+
+
 @pytest.fixture
 def pki(settings: Any, session_pki: Path) -> Path:
     """Signing keys (``motcua pki init`` creates them as needed) kept for the whole session."""
-    settings.MOTCUA_PKI_DIR = session_pki
-    from motcua.pki import store
-
-    store.ensure_ca()
-    return session_pki
+    return use_pki(settings, session_pki)
 
 
-@pytest.fixture
-def office(world: World) -> Office:
+def make_office(world: World) -> Office:
+    """Add the e-office cast to ``world`` (the browser test uses it too)."""
     password_hash = make_password(PASSWORD)
     justice = Agency.objects.get(slug=JUSTICE_SLUG)
 
@@ -80,3 +85,8 @@ def office(world: World) -> Office:
         ),
         justice_leader=staff(f"ld.{JUSTICE_SLUG}", "Lãnh đạo Sở Tư pháp", justice, Role.LEADER),
     )
+
+
+@pytest.fixture
+def office(world: World) -> Office:
+    return make_office(world)
