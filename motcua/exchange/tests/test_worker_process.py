@@ -11,22 +11,19 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from motcua.exchange import outbox
 from motcua.exchange.models import OutboxMessage, OutboxState, Peer, PeerKind
+from motcua.exchange.tests.processes import MOTCUA, database_url, free_port, wait_for
 from motcua.exchange.transport import (
     MESSAGE_ID_HEADER,
     PEER_HEADER,
@@ -35,14 +32,7 @@ from motcua.exchange.transport import (
 )
 
 SECRET = "bi-mat-dung-chung-cua-tinh-ban"  # noqa: S105 (test secret)
-MOTCUA = Path(sys.executable).with_name("motcua")
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class PeerServer:
@@ -120,16 +110,6 @@ class PeerServer:
         return [seq for _id, seq, s in self.accepted if s == stream]
 
 
-def database_url() -> str:
-    settings = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{settings['NAME']}"
-    user = quote(str(settings["USER"]), safe="")
-    password = quote(str(settings["PASSWORD"]), safe="")
-    host, port = settings["HOST"] or "127.0.0.1", settings["PORT"] or 5432
-    return f"postgres://{user}:{password}@{host}:{port}/{settings['NAME']}"
-
-
 @pytest.fixture
 def start_worker(tmp_path: Path) -> Iterator[Callable[[str], subprocess.Popen[str]]]:
     started: list[subprocess.Popen[str]] = []
@@ -168,15 +148,6 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[[str], subprocess.Popen[st
 
 def worker_log(tmp_path: Path, name: str) -> str:
     return (tmp_path / f"{name}.log").read_text()
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def states() -> dict[str, int]:

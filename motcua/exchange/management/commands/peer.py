@@ -10,6 +10,8 @@ from motcua.exchange.models import PeerKind
 
 
 class Command(BaseCommand):
+    # Operators run ``motcua check --deploy``; this command starts without the whole check run.
+    requires_system_checks: list[str] = []
     help = "Quản lý hệ thống liên thông (Cổng DVCQG, tỉnh bạn, thanh toán)."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -56,7 +58,8 @@ class Command(BaseCommand):
             counts = ", ".join(f"{state} {n}" for state, n in row.counts.items() if n)
             status = "" if row.peer.active else " (tạm ngừng)"
             self.stdout.write(
-                f"{row.peer.code}{status}\t{row.peer.kind}\t{row.peer.base_url}\t{counts}"
+                f"{row.peer.code}{status}\t{row.peer.kind}\t{row.peer.base_url}\t"
+                f"outbox: {counts or '-'}\tinbox: {row.inbox}"
             )
 
     def _disable(self, options: dict[str, Any]) -> None:

@@ -9,6 +9,8 @@ from motcua.exchange.worker import Worker
 
 
 class Command(BaseCommand):
+    # Operators run ``motcua check --deploy``; this command starts without the whole check run.
+    requires_system_checks: list[str] = []
     help = (
         "Tiến trình nền: chạy tác vụ trong hàng đợi, gửi tin trong hộp thư đi và các tác vụ "
         "định kỳ. Dừng gọn khi nhận SIGTERM/SIGINT."

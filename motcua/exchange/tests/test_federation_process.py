@@ -1,0 +1,186 @@
+"""Two motcua installations on 127.0.0.1 exchange signed envelopes through their outboxes.
+
+Gia Lai (``tinh-52``) serves the test database; the neighbour (``tinh-66``) is a second
+installation with its own fresh SQLite database, set up with ``motcua peer add`` and ``motcua
+peer ping``. Each side queues a ping, and its ``motcua worker`` delivers it over HTTP to the
+other's gunicorn, whose inbox stores and answers it. A peer record with an outdated secret is
+refused by the neighbour (401) and its message is abandoned at once.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+
+import httpx
+import pytest
+
+from motcua.exchange import outbox, services
+from motcua.exchange.models import InboxMessage, OutboxMessage, Peer
+from motcua.exchange.tests.processes import (
+    GUNICORN,
+    MOTCUA,
+    database_url,
+    free_port,
+    wait_for,
+)
+from motcua.exchange.transport import HttpTransport
+
+pytestmark = pytest.mark.django_db(transaction=True)
+SECRET = "khoa-lien-thong-gia-lai-dak-lak"  # noqa: S105 (test secret)
+
+
+class Installation:
+    """One motcua: its database, data folder, port and the processes started for it."""
+
+    def __init__(self, code: str, database: str, folder: Path) -> None:
+        self.code = code
+        self.port = free_port()
+        self.folder = folder
+        folder.mkdir(exist_ok=True)
+        self.environment = dict(
+            os.environ,
+            DATABASE_URL=database,
+            MOTCUA_DATA_DIR=str(folder),
+            MOTCUA_EXCHANGE_CODE=code,
+            MOTCUA_PUBLIC_URL=self.url,
+            MOTCUA_WORKER_INTERVAL_SECONDS="0.1",
+            MOTCUA_OUTBOX_BACKOFF_SECONDS="0.2",
+            MOTCUA_OUTBOX_BACKOFF_CAP_SECONDS="0.5",
+            MOTCUA_EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
+            DJANGO_SETTINGS_MODULE="motcua.settings",
+        )
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def run(self, *args: str) -> str:
+        done = subprocess.run(  # noqa: S603 (our own console script)
+            [str(MOTCUA), *args], env=self.environment, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def start(self, name: str, command: list[str]) -> None:
+        log = (self.folder / f"{name}.log").open("wb")
+        self.processes.append(
+            subprocess.Popen(command, env=self.environment, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+        )
+
+    def serve(self) -> None:
+        self.start(
+            "gunicorn",
+            [str(GUNICORN), "motcua.wsgi:application", "-b", f"127.0.0.1:{self.port}", "-w", "1"],
+        )
+
+    def outbox_states(self) -> list[str]:
+        """Read straight from the neighbour's SQLite file (read-only)."""
+        path = self.environment["DATABASE_URL"].removeprefix("sqlite:///")
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            return [row[0] for row in db.execute("SELECT state FROM exchange_outboxmessage")]
+
+    def ready(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/api/openapi.json", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self) -> list[int | None]:
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        codes = []
+        for process in self.processes:
+            try:
+                codes.append(process.wait(15))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                codes.append(None)
+        return codes
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> Iterator[tuple[Installation, Installation]]:
+    gialai = Installation("tinh-52", database_url(), tmp_path / "gia-lai")
+    neighbour_db = tmp_path / "dak-lak" / "motcua.sqlite3"
+    neighbour = Installation("tinh-66", f"sqlite:///{neighbour_db}", tmp_path / "dak-lak")
+    try:
+        yield gialai, neighbour
+    finally:
+        gialai.stop()
+        neighbour.stop()
+
+
+def test_two_installations_exchange_signed_envelopes(
+    pair: tuple[Installation, Installation], capsys: pytest.CaptureFixture[str]
+) -> None:
+    gialai, neighbour = pair
+    neighbour.run("migrate", "--noinput", "-v", "0", "--skip-checks")
+    neighbour.run(
+        "peer", "add", "tinh-52", "--name", "Gia Lai", "--url", gialai.url,
+        "--kind", "province", "--secret", SECRET, "--agency", "000.00.00.H52",
+    )  # fmt: skip
+    neighbour.run("peer", "ping", "tinh-52")
+    for code, secret in (("tinh-66", SECRET), ("tinh-66-cu", "khoa-cu-da-thay-doi-2025")):
+        services.register_peer(
+            code=code, name="Đắk Lắk", kind="province", base_url=neighbour.url, secret=secret,
+            actor="test",
+        )  # fmt: skip
+        services.ping_peer(code, actor="test")
+
+    for installation in (gialai, neighbour):
+        installation.serve()
+    wait_for(lambda: gialai.ready() and neighbour.ready(), "both servers", timeout=60)
+    for installation in (gialai, neighbour):
+        installation.start("worker", [str(MOTCUA), "worker"])
+
+    wait_for(
+        lambda: (
+            sorted(OutboxMessage.objects.values_list("state", flat=True)) == ["dead", "delivered"]
+            and InboxMessage.objects.filter(state="processed").exists()
+        ),
+        "the pings of both sides",
+    )
+    wait_for(lambda: neighbour.outbox_states() == ["delivered"], "the neighbour's ping sent")
+
+    sent = OutboxMessage.objects.get(peer__code="tinh-66")
+    refused = OutboxMessage.objects.get(peer__code="tinh-66-cu")
+    received = InboxMessage.objects.get()
+    assert sent.response == {
+        "message_id": str(sent.message_id),
+        "duplicate": False,
+        "reply": {"pong": True, "by": "tinh-66", "seq": sent.payload["seq"]},
+    }
+    assert (refused.attempts, refused.last_error) == (1, "HTTP 401 peer_unauthenticated")
+    assert (received.peer.code, received.kind, received.result["by"]) == (
+        "tinh-66",
+        "exchange.ping",
+        "tinh-52",
+    )
+
+    # The same message again, as after a lost acknowledgement: the same reply, marked duplicate.
+    again = HttpTransport().post(
+        Peer.objects.get(code="tinh-66"),
+        outbox.ENVELOPE_PATH,
+        {"kind": sent.kind, "stream": sent.stream, "payload": sent.payload},
+        message_id=str(sent.message_id),
+    )
+    assert again == {**sent.response, "duplicate": True}
+    listing = neighbour.run("peer", "list")
+    assert f"tinh-52\tprovince\t{gialai.url}\toutbox: delivered 1\tinbox: 1" in listing
+
+    codes = gialai.stop() + neighbour.stop()
+    with capsys.disabled():
+        print(  # noqa: T201 (the counts the fault tests report)
+            f"\n[exchange] two installations: sent={OutboxMessage.objects.count()} "
+            f"delivered=1 refused=1 (HTTP 401) received=1 duplicate answered alike=1 "
+            f"exit codes={codes}"
+        )
+    assert codes == [0, 0, 0, 0]
