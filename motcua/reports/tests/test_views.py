@@ -175,3 +175,36 @@ def test_month_exports_open_with_vietnamese_headers(world: World, month: Month) 
         "Tổng cộng": "9",
     }
     assert "064090001234" not in text and "Nguyễn Văn An" not in text
+
+
+def test_api_gives_the_same_figures(world: World, month: Month) -> None:
+    client = client_for(world.pleiku.leader)
+    response = client.get(f"/api/reports/indicators?{MARCH}&group=ward")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["period"]["first_day"] == "2026-03-01"
+    [row] = body["rows"]
+    assert row["key"] == world.pleiku.ward.code
+    assert row["figures"]["resolved_late"] == 3
+    assert row["indicators"]["on_time"] == "55.6"
+    assert client.get(f"/api/reports/indicators?{MARCH}&group=province").status_code == 404
+    bad = client.get("/api/reports/indicators?from=hom-nay")
+    assert (bad.status_code, bad.json()["field"]) == (422, "from")
+    assert Client().get("/api/reports/indicators").status_code == 401
+
+
+def test_api_rating_once(world: World, month: Month) -> None:
+    token = {"HTTP_X_DOSSIER_TOKEN": month["P"].access_token}
+    url = "/api/dossiers/by-token/rating"
+    first = Client().post(url, {"satisfied": True}, content_type="application/json", **token)
+    assert first.status_code == 201 and first.json()["satisfied"] is True
+    again = Client().post(url, {"satisfied": False}, content_type="application/json", **token)
+    assert (again.status_code, again.json()["code"]) == (409, "already_rated")
+    complaint = Client().post(
+        "/api/dossiers/by-token/complaints",
+        {"content": ""},
+        content_type="application/json",
+        **token,
+    )
+    assert (complaint.status_code, complaint.json()["field"]) == (422, "content")
