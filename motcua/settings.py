@@ -227,7 +227,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"event": {"()": "motcua.core.logging.EventFormatter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "event"}},
+    # ID and phone numbers are masked in every record, whatever a message carries.
+    "filters": {"personal_data": {"()": "motcua.core.privacy.PersonalDataFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "event",
+            "filters": ["personal_data"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},

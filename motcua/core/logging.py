@@ -26,7 +26,10 @@ class EventFormatter(logging.Formatter):
         stamp = datetime.fromtimestamp(record.created, tz=zone).isoformat(timespec="milliseconds")
         message = record.getMessage().replace("\r", "\\r").replace("\n", "\\n")
         line = f"{stamp} {record.levelname} {record.name} {message}"
-        if record.exc_info:
+        if record.exc_text:
+            # The traceback as motcua.core.privacy.PersonalDataFilter masked it.
+            line += " exc=" + repr(record.exc_text)
+        elif record.exc_info:
             line += " exc=" + repr(self.formatException(record.exc_info))
         if record.stack_info:
             line += " stack=" + repr(self.formatStack(record.stack_info))
