@@ -111,7 +111,7 @@ class PeerServer:
 
 
 @pytest.fixture
-def start_worker(tmp_path: Path) -> Iterator[Callable[[str], subprocess.Popen[str]]]:
+def start_worker(tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[str]]]:
     started: list[subprocess.Popen[str]] = []
     env = dict(
         os.environ,
@@ -127,10 +127,10 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[[str], subprocess.Popen[st
         MOTCUA_EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
     )
 
-    def start(name: str) -> subprocess.Popen[str]:
+    def start(name: str, *options: str) -> subprocess.Popen[str]:
         log = (tmp_path / f"{name}.log").open("w")
         process = subprocess.Popen(  # noqa: S603 (our own console script)
-            [str(MOTCUA), "worker", "--worker-id", name],
+            [str(MOTCUA), "worker", "--worker-id", name, *options],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
@@ -186,7 +186,7 @@ def stop(process: subprocess.Popen[str]) -> int:
 
 
 def test_peer_down_then_answering_500_then_up_two_workers(
-    start_worker: Callable[[str], subprocess.Popen[str]],
+    start_worker: Callable[..., subprocess.Popen[str]],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -239,7 +239,7 @@ def test_peer_down_then_answering_500_then_up_two_workers(
 
 
 def test_worker_killed_mid_delivery_is_delivered_once_in_effect(
-    start_worker: Callable[[str], subprocess.Popen[str]],
+    start_worker: Callable[..., subprocess.Popen[str]],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -283,3 +283,27 @@ def test_worker_killed_mid_delivery_is_delivered_once_in_effect(
     assert (first.attempts, first.claimed_by) == (2, "w-restarted")
     assert first.response == {"received": 1}
     assert "outbox.lease_expired" in worker_log(tmp_path, "w-restarted")
+
+
+def test_worker_runs_queued_tasks_then_stops_when_idle(
+    start_worker: Callable[..., subprocess.Popen[str]], tmp_path: Path
+) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from motcua.core.models import AuditEntry
+    from motcua.exchange.tests.tasks import note_peer
+
+    peer = make_peer(free_port())
+    results = [note_peer.enqueue(peer.code) for _ in range(3)]
+
+    once = start_worker("w-once", "--once")
+    code = once.wait(60)
+
+    rows = DBTaskResult.objects.filter(id__in=[r.id for r in results])
+    assert code == 0, worker_log(tmp_path, "w-once")
+    assert (
+        sorted((row.status, row.return_value) for row in rows)
+        == [("SUCCESSFUL", "Hệ thống một cửa tỉnh bạn")] * 3
+    )
+    assert AuditEntry.objects.filter(action="test.task_ran", object_id=str(peer.pk)).count() == 3
+    assert worker_log(tmp_path, "w-once").count("worker.task task=") == 3
