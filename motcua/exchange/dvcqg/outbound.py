@@ -4,7 +4,9 @@ Every dossier of the province is reported, whatever its channel: the portal publ
 status of every dossier (Circular 01/2018/TT-VPCP Art. 17) and computes the province's
 Decision 766 indicators (online rate, on-time rate, online payment rate) over all of them, so
 a province that reported only online dossiers would show a 100 % online rate. Nothing is
-posted while no active ``dvcqg`` peer is registered (``motcua setup`` registers it).
+posted while no active ``dvcqg`` peer is registered (``motcua setup`` registers it); the
+periodic job ``dvcqg.resync`` then posts the current status of every dossier that changed
+meanwhile, once the peer is active again.
 """
 
 from __future__ import annotations
@@ -13,18 +15,22 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import CharField, Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Cast, Concat
 from django.dispatch import receiver
+from django.utils.translation import gettext_lazy as _
 
 from motcua.core import clock
 from motcua.dossiers.models import Dossier, DossierEvent
 from motcua.dossiers.signals import dossier_transitioned
-from motcua.exchange import outbox
+from motcua.exchange import outbox, schedule
 from motcua.exchange.dvcqg import mapping
 from motcua.exchange.dvcqg.models import PortalFiling, StatusSync
-from motcua.exchange.models import OutboxMessage, Peer
+from motcua.exchange.models import OutboxMessage, OutboxState, Peer
 from motcua.exchange.transport import DeliveryError, Transport
 
 logger = logging.getLogger(__name__)
@@ -56,13 +62,16 @@ def post_status(
 ) -> None:
     """Post the dossier's new status in the transaction of its change."""
     peer = Peer.objects.filter(code=PEER_CODE, active=True).first()
-    if peer is None:
-        return
+    if peer is not None:
+        _post(peer, dossier, event)
+
+
+def _post(peer: Peer, dossier: Dossier, event: DossierEvent) -> OutboxMessage:
     paid_on_portal = (
         _paid_on_portal_now.get()
         or PortalFiling.objects.filter(dossier=dossier, paid_on_portal=True).exists()
     )
-    outbox.post(
+    return outbox.post(
         peer=peer,
         kind=STATUS_KIND,
         payload=mapping.status_message(dossier, event, paid_on_portal=paid_on_portal),
@@ -111,3 +120,55 @@ def record_acknowledgement(code: str, *, sequence: int, status: int) -> bool:
     else:
         logger.info("dvcqg.stale_ack dossier=%s sequence=%s", dossier_id, sequence)
     return bool(moved)
+
+
+# --- re-synchronisation ------------------------------------------------------------------------
+
+# Dossiers changed within this window are compared with what the portal acknowledged.
+RESYNC_WINDOW = timedelta(days=30)
+RESYNC_BATCH = 200
+
+
+def lagging_dossiers(*, since: Any, limit: int = RESYNC_BATCH) -> list[Dossier]:
+    """Dossiers whose newest change the portal has not acknowledged and for which no status
+    message is on its way: changed while the portal peer was paused or not yet registered."""
+    stream = Concat(Value("dossier:"), Cast(OuterRef("pk"), output_field=CharField()))
+    on_its_way = OutboxMessage.objects.filter(kind=STATUS_KIND, stream=stream).exclude(
+        state=OutboxState.DELIVERED
+    )
+    newest = DossierEvent.objects.filter(dossier=OuterRef("pk")).order_by("-pk").values("pk")[:1]
+    return list(
+        Dossier.objects.filter(updated_at__gte=since)
+        .annotate(newest_event=Subquery(newest))
+        .filter(~Exists(on_its_way))
+        .filter(Q(portal_sync__isnull=True) | Q(portal_sync__sequence__lt=F("newest_event")))
+        .select_related("procedure", "receiving_agency", "competent_agency")
+        .order_by("pk")[:limit]
+    )
+
+
+def resync(worker_id: str) -> dict[str, Any]:
+    """Post the current status of every lagging dossier (a periodic job of the worker)."""
+    peer = Peer.objects.filter(code=PEER_CODE, active=True).first()
+    if peer is None:
+        return {"posted": 0}
+    posted = 0
+    for dossier in lagging_dossiers(since=clock.now() - RESYNC_WINDOW):
+        with transaction.atomic():
+            event = dossier.events.order_by("-pk").first()
+            if event is not None:
+                message = _post(peer, dossier, event)
+                posted += int(message.state == OutboxState.PENDING)
+    if posted:
+        logger.info("dvcqg.resync posted=%s worker=%s", posted, worker_id)
+    return {"posted": posted}
+
+
+schedule.register(
+    schedule.Job(
+        "dvcqg.resync",
+        _("Đồng bộ lại trạng thái hồ sơ lên Cổng DVCQG"),
+        timedelta(minutes=5),
+        resync,
+    )
+)

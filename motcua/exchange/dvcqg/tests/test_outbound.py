@@ -235,3 +235,35 @@ def test_an_acknowledgement_only_ever_moves_forward(world: World) -> None:
     assert moves == [True, False, False, True, False]
     sync = StatusSync.objects.get(dossier=dossier)
     assert (sync.sequence, sync.status) == (8, 4)
+
+
+def test_changes_made_while_the_portal_was_paused_are_sent_by_the_resync_job(
+    world: World, portal: Peer, stub_pdfs: bytes
+) -> None:
+    from motcua.exchange.dvcqg.outbound import resync
+
+    state = sim.PortalState(secret=SECRET, target="")
+    transport = portal_transport(state)
+    dossier = world.submit()
+    outbox.deliver_due(worker_id="test", transport=transport)
+    Peer.objects.filter(pk=portal.pk).update(active=False)
+    services.record_cash_payment(dossier.pk, actor=world.pleiku.receiver)
+    services.accept(dossier.pk, actor=world.pleiku.receiver)
+    services.start_processing(dossier.pk, actor=world.pleiku.specialist)
+    newest = dossier.events.order_by("pk").last()
+    assert [r["TrangThaiHoSo"] for r in records(dossier)] == [1]  # nothing while paused
+    assert resync("test") == {"posted": 0}
+
+    Peer.objects.filter(pk=portal.pk).update(active=True)
+    first = resync("test")
+    again = resync("test")  # its message is on its way: nothing more
+    outbox.deliver_due(worker_id="test", transport=transport)
+    after_delivery = resync("test")  # acknowledged: nothing more
+
+    assert (first, again, after_delivery) == ({"posted": 1}, {"posted": 0}, {"posted": 0})
+    assert [r["SoThuTuCapNhat"] for r in records(dossier)] == [
+        dossier.events.order_by("pk").first().pk,
+        newest.pk,
+    ]
+    assert [h["status"] for h in state.snapshot()["dossiers"][dossier.code]["history"]] == [1, 4]
+    assert StatusSync.objects.get(dossier=dossier).sequence == newest.pk
