@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 
 if TYPE_CHECKING:
     from motcua.drill.runner import Call, Drill, Record
@@ -192,10 +192,10 @@ def _step_figures(records: list[Record]) -> list[dict[str, Any]]:
 
 
 STEP_LABELS = {
-    "receive": gettext_lazy("Tiếp nhận"),
-    "process": gettext_lazy("Xử lý"),
-    "approve": gettext_lazy("Phê duyệt"),
-    "return": gettext_lazy("Trả kết quả"),
+    "receive": pgettext_lazy("drill step", "Tiếp nhận"),
+    "process": pgettext_lazy("drill step", "Xử lý"),
+    "approve": pgettext_lazy("drill step", "Phê duyệt"),
+    "return": pgettext_lazy("drill step", "Trả kết quả"),
 }
 
 

@@ -41,6 +41,20 @@ MAX_IDLE_REAL_SECONDS = 30.0
 # Real-time safety stop after the scenario's working day ends.
 GRACE_REAL_SECONDS = 30.0
 
+# The documents a land dossier brings to the counter (each a PDF), by procedure.
+LAND_COMPONENTS = {
+    "1.012784": ("form_21", "form_22", "certificate"),
+    "1.013831": ("form_18", "contract", "certificate"),
+}
+CHANGE_REGISTRATION = "1.013831"
+# The smallest file that the server recognises as a PDF by its content.
+PDF_BASE64 = "JVBERi0xLjQKMSAwIG9iajw8Pj5lbmRvYmoKdHJhaWxlcjw8Pj4KJSVFT0YK"
+NOTES = {
+    "submit_for_approval": "Đã thẩm định, đủ điều kiện, đề nghị phê duyệt.",
+    "send_to_tax": "Phiếu chuyển thông tin để xác định nghĩa vụ tài chính.",
+    "record_obligations_met": "Người sử dụng đất đã nộp chứng từ nghĩa vụ tài chính.",
+}
+
 # The civil-status applicant of the pilot: a fresh name and ID number for every dossier.
 FAMILY = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Võ", "Đặng", "Bùi")
 MIDDLE = ("Văn", "Thị", "Minh", "Ngọc", "Đức", "Thanh", "Hữu", "Thu")
@@ -64,6 +78,20 @@ class Unit:
 
 
 @dataclass
+class Branch:
+    """A Land Registration Office branch: its specialist and leader work land dossiers."""
+
+    slug: str
+    tokens: dict[str, str]
+    group: Group
+    wake: list[asyncio.Event] = field(default_factory=list)
+
+    def notify(self) -> None:
+        for event in self.wake:
+            event.set()
+
+
+@dataclass
 class Record:
     """One dossier as the runner saw it."""
 
@@ -74,6 +102,8 @@ class Record:
     pays: str  # online, counter or none
     arrival: datetime  # scenario time the citizen turned up
     ipn_lost: bool = False
+    parcel_ward: int = 0  # land dossiers: the parcel's commune (decides the competent branch)
+    branch: str = ""  # land dossiers: slug of the Land Registration Office branch deciding it
     dossier_id: int | None = None
     code: str = ""
     access_token: str = ""
@@ -90,6 +120,10 @@ class Record:
     @property
     def returned(self) -> bool:
         return "return_result" in self.actions
+
+    @property
+    def land(self) -> bool:
+        return self.procedure in LAND_COMPONENTS
 
 
 @dataclass
@@ -170,6 +204,7 @@ class Drill:
         self.show_progress = progress
         self.random = random.Random(scenario.seed)  # noqa: S311 (load shape, not secrets)
         self.units: list[Unit] = []
+        self.branches: dict[str, Branch] = {}
         self.records: list[Record] = []
         self.calls: list[Call] = []
         self.fault_events: list[FaultEvent] = []
@@ -261,7 +296,7 @@ class Drill:
         lost_faults = [f for f in self.scenario.faults if f.kind == "payment_notification_lost"]
         for unit in self.units:
             for load in unit.group.procedures:
-                if load.flow != "civil_status" or load.per_hour <= 0:
+                if load.per_hour <= 0:
                     continue
                 minute = self.random.expovariate(load.per_hour / 60)
                 while minute < window:
@@ -271,7 +306,13 @@ class Drill:
                     pays = "counter"
                     if channel == "online" and self.random.random() < self.scenario.online_payment:
                         pays = "online"
+                    if load.flow == "land":
+                        # Land files are paper files: brought to the counter, fee in cash; the
+                        # parcel lies in any unit of the drill, across the former boundary too.
+                        channel = pays = "counter"
                     record = Record(seq, unit.ward, load.code, channel, pays, arrival)
+                    if load.flow == "land":
+                        record.parcel_ward = self.random.choice(self.units).ward
                     record.ipn_lost = pays == "online" and any(
                         f.at <= arrival < f.until and self.random.random() < f.share
                         for f in lost_faults
@@ -417,17 +458,18 @@ class Drill:
     # --- officers -------------------------------------------------------------------------------
 
     async def officer(
-        self, client: httpx.AsyncClient, unit: Unit, role: str, index: int, count: int
+        self, client: httpx.AsyncClient, unit: Unit | Branch, role: str, index: int, count: int
     ) -> None:
         wake = asyncio.Event()
         unit.wake.append(wake)
         token = unit.tokens[role]
+        tabs = _TABS[role] if isinstance(unit, Unit) else _BRANCH_TABS[role]
         assert self.vt is not None  # noqa: S101
         while not self.stopping:
             worked = False
-            if role == "receiver":
+            if role == "receiver" and isinstance(unit, Unit):
                 worked = await self._counter_visit(client, unit, token) or worked
-            for tab, action, step in _TABS[role]:
+            for tab, action, step in tabs:
                 if self.stopping:
                     break
                 item = await self._next_item(client, unit, token, tab, index, count, action)
@@ -448,7 +490,7 @@ class Drill:
     async def _next_item(
         self,
         client: httpx.AsyncClient,
-        unit: Unit,
+        unit: Unit | Branch,
         token: str,
         tab: str,
         index: int,
@@ -464,32 +506,107 @@ class Drill:
         for item in response.json()["items"]:
             if item["id"] % count != index:
                 continue
-            record = self._record_of(item["code"])
-            if action == "record_cash_payment" and (record is None or record.pays != "counter"):
-                continue  # this applicant pays online; the officer waits for the gateway
-            return dict(item)
+            if self._ready(self._record_of(item["code"]), action):
+                return dict(item)
         return None
 
+    @staticmethod
+    def _ready(record: Record | None, action: str) -> bool:
+        """Whether the officer takes this dossier up now, knowing what they know."""
+        if record is None:
+            return action in ("receive_file",)  # an incoming file is always taken in
+        if action == "record_cash_payment":
+            return record.pays == "counter"  # online payers: the officer waits for the gateway
+        if action in ("process_land", "obligations"):
+            return "receive_file" in record.actions  # the paper file must be at the branch
+        if action == "return_result" and record.land:
+            return "receive_result" in record.actions  # the result must be back at the center
+        return True
+
     async def _act_on(
-        self, client: httpx.AsyncClient, unit: Unit, token: str, item: dict[str, Any], action: str
+        self,
+        client: httpx.AsyncClient,
+        unit: Unit | Branch,
+        token: str,
+        item: dict[str, Any],
+        action: str,
     ) -> None:
-        actions = ["start_processing", "submit_for_approval"] if action == "process" else [action]
+        record = self._record_of(item["code"])
+        if action in ("receive_file", "send_file"):
+            await self._custody(client, token, item, action, record)
+            return
+        actions = {
+            "process": ["start_processing", "submit_for_approval"],
+            "obligations": ["record_obligations_met", "submit_for_approval"],
+            "process_land": [
+                "start_processing",
+                "send_to_tax"
+                if record is not None and record.procedure == CHANGE_REGISTRATION
+                else "submit_for_approval",
+            ],
+        }.get(action, [action])
         for name in actions:
             body: dict[str, Any] = {}
-            if name == "submit_for_approval":
+            if name in NOTES:
+                body = {"note": NOTES[name]}
+            if name == "submit_for_approval" and action == "process":
                 body = {"note": "Đã tra cứu cơ sở dữ liệu hộ tịch, đề nghị cấp bản sao."}
             response = await self.call(
                 client, f"POST actions/{name}", "POST",
                 f"/api/dossiers/{item['id']}/actions/{name}", token=token, json=body,
                 dossier=item["code"],
             )  # fmt: skip
-            record = self._record_of(item["code"])
             if response is None or response.status_code != 200:
                 if record is not None:
                     record.errors.append(f"{name} {response.status_code if response else 0}")
                 return
             if record is not None:
                 record.actions[name] = self._now()
+
+    async def _custody(
+        self,
+        client: httpx.AsyncClient,
+        token: str,
+        item: dict[str, Any],
+        action: str,
+        record: Record | None,
+    ) -> None:
+        """Hand the paper file (or the result) on with a transfer slip, or take it in."""
+        dossier = item["id"]
+        if action == "send_file":
+            response = await self.call(
+                client, "POST /dossiers/transfers", "POST", f"/api/dossiers/{dossier}/transfers",
+                token=token, json={"means": "courier"}, dossier=item["code"],
+            )  # fmt: skip
+            done = response is not None and response.status_code == 201
+            step = "send_file" if record is None or "send_file" not in record.actions else (
+                "send_result")  # fmt: skip
+        else:
+            desk = await self.call(
+                client, "GET /dossiers/{id}", "GET", f"/api/dossiers/{dossier}", token=token,
+                dossier=item["code"],
+            )  # fmt: skip
+            if desk is None or desk.status_code != 200:
+                return
+            waiting = [t for t in desk.json()["transfers"] if t["received_at"] is None]
+            if not waiting:
+                return
+            response = await self.call(
+                client, "POST /transfers/receive", "POST",
+                f"/api/transfers/{waiting[-1]['id']}/receive", token=token, dossier=item["code"],
+            )  # fmt: skip
+            done = response is not None and response.status_code == 200
+            step = "receive_result" if waiting[-1]["purpose"] == "result" else "receive_file"
+        if record is None:
+            return
+        if not done:
+            record.errors.append(f"{step} {response.status_code if response else 0}")
+            return
+        record.actions[step] = self._now()
+        if step == "send_file" and record.branch in self.branches:
+            self.branches[record.branch].notify()
+        elif step == "send_result":
+            self._unit(record.ward).notify()
 
     async def _counter_visit(self, client: httpx.AsyncClient, unit: Unit, token: str) -> bool:
         """A citizen at the counter: register the dossier (received at once), take the fee."""
@@ -499,20 +616,32 @@ class Drill:
             return False
         assert self.vt is not None  # noqa: S101
         await self.vt.work(unit.group.pace_minutes["receive"])
+        body: dict[str, Any] = {"procedure": record.procedure, "channel": 1}
+        if record.land:
+            body["form"] = _land_form(record)
+            body["attachments"] = [
+                {"name": f"{key}.pdf", "component": key, "content_base64": PDF_BASE64}
+                for key in LAND_COMPONENTS[record.procedure]
+            ]
+        else:
+            body["form"] = _form(record)
         response = await self.call(
             client, "POST /dossiers/counter", "POST", "/api/dossiers/counter", token=token,
-            json={"procedure": record.procedure, "form": _form(record), "channel": 1},
+            json=body,
         )  # fmt: skip
         if response is None or response.status_code != 201:
             record.errors.append(f"counter {response.status_code if response else 0}")
             return True
-        body = response.json()
+        desk = response.json()
         record.submitted = True
-        record.dossier_id, record.code = body["id"], body["code"]
-        record.fee = (body.get("invoice") or {}).get("amount", 0) or 0
+        record.dossier_id, record.code = desk["id"], desk["code"]
+        record.fee = (desk.get("invoice") or {}).get("amount", 0) or 0
+        record.branch = desk["competent_agency"]["slug"] if record.land else ""
         record.actions["submit"] = self._now()
-        if "record_cash_payment" in body.get("allowed_actions", []):
-            await self._act_on(client, unit, token, body, "record_cash_payment")
+        if "record_cash_payment" in desk.get("allowed_actions", []):
+            await self._act_on(client, unit, token, desk, "record_cash_payment")
+        if record.land:
+            await self._act_on(client, unit, token, desk, "send_file")
         return True
 
     def _unit(self, ward: int) -> Unit:
@@ -565,6 +694,7 @@ class Drill:
                 )
                 for index in range(count)
             ]
+            officers += self._branch_officers(client)
             citizens = [asyncio.create_task(self.citizen(client, r)) for r in self.records]
             faults = asyncio.create_task(self.faults())
             progress = asyncio.create_task(self.progress())
@@ -580,6 +710,23 @@ class Drill:
             self.real_seconds = time.monotonic() - started
             self._render_progress(final=True)
             await self.collect(client)
+
+    def _branch_officers(self, client: httpx.AsyncClient) -> list[asyncio.Task[None]]:
+        """One specialist and one leader at every branch, when the scenario has land dossiers."""
+        land_groups = [
+            g for g in self.scenario.groups if any(p.flow == "land" for p in g.procedures)
+        ]
+        if not land_groups:
+            return []
+        tasks = []
+        for slug, keys in sorted(self.tokens.get("branches", {}).items()):
+            if not (keys.get("specialist") and keys.get("leader")):
+                continue
+            branch = Branch(slug, keys, land_groups[0])
+            self.branches[slug] = branch
+            for role in ("specialist", "leader"):
+                tasks.append(asyncio.create_task(self.officer(client, branch, role, 0, 1)))
+        return tasks
 
     async def _until_done(self) -> None:
         assert self.vt is not None  # noqa: S101
@@ -645,11 +792,23 @@ class Drill:
 _TABS: dict[str, list[tuple[str, str, str]]] = {
     # (worklist tab, action, pace step)
     "receiver": [
+        ("incoming", "receive_file", "return"),
         ("to_return", "return_result", "return"),
         ("awaiting_payment", "record_cash_payment", "receive"),
         ("new", "accept", "receive"),
     ],
     "specialist": [("to_process", "process", "process")],
+    "leader": [("awaiting_approval", "approve", "approve")],
+}
+
+
+_BRANCH_TABS: dict[str, list[tuple[str, str, str]]] = {
+    "specialist": [
+        ("incoming", "receive_file", "process"),
+        ("to_send_back", "send_file", "return"),
+        ("awaiting_obligations", "obligations", "process"),
+        ("to_process", "process_land", "process"),
+    ],
     "leader": [("awaiting_approval", "approve", "approve")],
 }
 
@@ -683,6 +842,35 @@ def _form(record: Record) -> dict[str, str]:
         "registration_date": f"{year}-0{seed.randint(1, 9)}-2{seed.randint(0, 8)}",
         "registration_place": "UBND phường Hội Thương",
         "copies": str(seed.randint(1, 3)),
+    }
+
+
+def _land_form(record: Record) -> dict[str, str]:
+    """A valid e-form of a land procedure; the parcel lies in ``record.parcel_ward``."""
+    seed = random.Random(record.seq)  # noqa: S311
+    name = f"{seed.choice(FAMILY)} {seed.choice(MIDDLE)} {seed.choice(GIVEN)}"
+    year = seed.randint(1960, 1999)
+    common = {
+        "requester_name": name,
+        "requester_id_number": f"0520{year % 100:02d}{record.seq % 1_000_000:06d}",
+        "requester_birth_date": f"{year}-03-12",
+        "requester_phone": f"09{seed.randint(10_000_000, 99_999_999)}",
+        "requester_address": f"Tổ {seed.randint(1, 30)}, xã, phường {record.ward}",
+        "parcel_ward": str(record.parcel_ward),
+        "parcel_number": str(seed.randint(1, 900)),
+        "map_sheet": str(seed.randint(1, 60)),
+        "certificate_number": f"DA {seed.randint(100_000, 999_999)}",
+        "certificates": "1",
+    }
+    if record.procedure == CHANGE_REGISTRATION:
+        return common | {
+            "change_kind": "transfer",
+            "counterparty_name": "Lê Thị Hạnh",
+            "contract_ref": f"{seed.randint(1, 9999)}/2025/CCGD",
+        }
+    return common | {
+        "request_kind": "split",
+        "parcel_address": f"Thửa đất tại {record.parcel_ward}",
     }
 
 

@@ -119,6 +119,9 @@ class DrillServer:
                     "60",
                     "--graceful-timeout",
                     "5",
+                    # The control socket has one default path per user: drills side by side
+                    # would share it.
+                    "--no-control-socket",
                 ],
                 env=env,
                 stdout=log,
