@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -171,7 +172,7 @@ def _store(
     if created:
         logger.info("inbox.stored message=%s peer=%s kind=%s", message.pk, peer.code, kind)
     else:
-        InboxMessage.objects.filter(pk=message.pk).update(duplicates=message.duplicates + 1)
+        InboxMessage.objects.filter(pk=message.pk).update(duplicates=F("duplicates") + 1)
         logger.info("inbox.duplicate message=%s peer=%s", message.pk, peer.code)
     return message, created
 

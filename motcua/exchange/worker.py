@@ -17,7 +17,7 @@ import threading
 from types import FrameType
 from typing import Any
 
-from django.db import OperationalError, close_old_connections
+from django.db import OperationalError, close_old_connections, connections
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker as TaskWorker
 from django_tasks_db.models import DBTaskResult
@@ -74,8 +74,21 @@ class Worker:
 
     def run(self) -> None:
         logger.info("worker.started worker=%s pid=%s", self.worker_id, os.getpid())
+        failures = 0
         while not self.stopping.is_set():
-            busy = self.step()
+            try:
+                busy = self.step()
+            except Exception:
+                # The database restarting, a network share gone: log, wait longer each time
+                # (at most a minute), and carry on; nothing is lost, claims have leases.
+                failures += 1
+                logger.exception(
+                    "worker.step_failed worker=%s failures=%s", self.worker_id, failures
+                )
+                connections.close_all()
+                self.stopping.wait(min(60.0, self.interval * 2**failures))
+                continue
+            failures = 0
             if self.once and not busy:
                 break
             if not busy:
