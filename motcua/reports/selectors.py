@@ -286,7 +286,8 @@ def _ward_rows(figures: dict[Any, dict[str, Any]], scope: Scope) -> list[Row]:
 
     wards = Ward.objects.filter(province_id=settings.MOTCUA_PROVINCE_CODE).only("code", "name")
     if not scope.province:
-        wards = wards.filter(code__in=scope.ward_ids)
+        # A unit's own communes, and those where the dossiers it resolves were received.
+        wards = wards.filter(code__in=scope.ward_ids | {key for key in figures if key})
     rows = [Row(w.code, w.name, figures.get(w.code, {}), ward_code=w.code) for w in wards]
     if None in figures and scope.province:
         rows.append(Row(None, str(_("Trung tâm cấp tỉnh")), figures[None]))
