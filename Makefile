@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 export MOTCUA_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: run test lint typecheck test-sqlite test-postgres system-deps messages clean drill bench
+.PHONY: run worker test lint typecheck test-sqlite test-postgres system-deps messages clean drill bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ run: $(STAMP)
 	MOTCUA_DEMO=1 $(BIN)/motcua setup --demo
 	MOTCUA_DEMO=1 $(BIN)/motcua pki init
 	MOTCUA_DEMO=1 $(BIN)/motcua runserver 127.0.0.1:8000
+
+## worker: the background process beside `make run` (queued tasks, outbox delivery, periodic
+## jobs such as due-date warnings); stop it with Ctrl-C
+worker: $(STAMP)
+	MOTCUA_DEMO=1 $(BIN)/motcua worker
 
 ## test: lint, type check, the whole suite on SQLite, then again on a throw-away PostgreSQL
 test: $(STAMP) system-deps lint typecheck test-sqlite test-postgres
