@@ -112,7 +112,7 @@ def parse_period(
         last_day = _parse_date(last, "to")
         assert last_day is not None  # noqa: S101 (a non-empty value parses or raises)
     else:
-        last_day = first_day.replace(day=calendar.monthrange(first_day.year, first_day.month)[1])
+        last_day = _month_end(first_day)
     if last_day < first_day:
         raise InvalidInput(
             _("“Đến ngày” phải từ “Từ ngày” trở đi."), field="to", code="period_order"
@@ -131,6 +131,28 @@ def parse_period(
         moment = min(now, datetime.combine(as_of_day + timedelta(days=1), time.min, tzinfo=TZ))
         moment -= timedelta(microseconds=1) if moment != now else timedelta(0)
     return Period(first=first_day, last=last_day, as_of=moment)
+
+
+def presets(today: date) -> list[tuple[str | Promise, date, date]]:
+    """Usual reporting periods around ``today``: this month, last month, quarter, year."""
+    month_start = today.replace(day=1)
+    last_month_end = month_start - timedelta(days=1)
+    quarter_start = today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1)
+    quarter_end_month = quarter_start.month + 2
+    quarter_end = quarter_start.replace(
+        month=quarter_end_month,
+        day=calendar.monthrange(today.year, quarter_end_month)[1],
+    )
+    return [
+        (_("Tháng này"), month_start, _month_end(month_start)),
+        (_("Tháng trước"), last_month_end.replace(day=1), last_month_end),
+        (_("Quý này"), quarter_start, quarter_end),
+        (_("Năm nay"), today.replace(month=1, day=1), today.replace(month=12, day=31)),
+    ]
+
+
+def _month_end(first: date) -> date:
+    return first.replace(day=calendar.monthrange(first.year, first.month)[1])
 
 
 def _parse_date(value: str | None, field_name: str) -> date | None:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from motcua.core import clock
 from motcua.core.errors import InvalidInput, MotcuaError, NotFound
 from motcua.core.web import add_error_to_form, flash_error
 from motcua.dossiers.models import Dossier
@@ -105,6 +106,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "not_computed": NOT_COMPUTED,
         "chart": chart,
         "flow": flow,
+        "presets": [
+            (
+                label,
+                urlencode({"from": first.isoformat(), "to": last.isoformat(), "group": grouping}),
+            )
+            for label, first, last in selectors.presets(clock.localtime(clock.now()).date())
+        ],
         "query": _query(period, group=grouping),
         "period_query": _query(period),
     }

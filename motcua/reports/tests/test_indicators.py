@@ -165,3 +165,15 @@ def test_sync_rate_counts_statuses_delivered_to_the_national_portal(
     assert (row.synced.numerator, row.synced.denominator) == (2, 8)  # A B; C is still queued
     before = pleiku_row(world, march("2026-03-02"))
     assert (before.synced.numerator, before.synced.denominator) == (1, 2)  # B's came on the 3rd
+
+
+def test_reporting_presets() -> None:
+    from datetime import date
+
+    assert [(first, last) for _, first, last in selectors.presets(date(2026, 5, 20))] == [
+        (date(2026, 5, 1), date(2026, 5, 31)),
+        (date(2026, 4, 1), date(2026, 4, 30)),
+        (date(2026, 4, 1), date(2026, 6, 30)),
+        (date(2026, 1, 1), date(2026, 12, 31)),
+    ]
+    assert selectors.presets(date(2026, 1, 5))[1][1:] == (date(2025, 12, 1), date(2025, 12, 31))
