@@ -31,6 +31,7 @@ def test_the_registry_holds_the_province_jobs() -> None:
         "exchange.outbox": timedelta(seconds=1),
         "dossiers.escalate": timedelta(minutes=15),
         "payments.refresh": timedelta(minutes=5),
+        "dvcqg.resync": timedelta(minutes=5),
     }
     assert [name for name, job in schedule.JOBS.items() if not job.exclusive] == ["exchange.outbox"]
 
