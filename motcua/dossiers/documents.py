@@ -121,14 +121,18 @@ def issue_receipt_slip(dossier: Dossier, *, officer: Any) -> None:
         fee_paid=bool(invoice and invoice.status != InvoiceStatus.UNPAID),
         channel_label=str(Channel(dossier.channel).label),
     )
-    content = pdf.render_receipt_slip(slip, signer=signers.seal_signer(dossier.receiving_agency))
-    attach_generated(
+    seal = signers.seal_signer(dossier.receiving_agency)
+    content = pdf.render_receipt_slip(slip, signer=seal)
+    stored = attach_generated(
         dossier,
         FileKind.RECEIPT_SLIP,
         f"{dossier.code}-phieu-tiep-nhan.pdf",
         content,
         dossier.accepted_at,
     )
+    if seal is not None:
+        _register_signed(stored, dossier.receiving_agency, "phieu-bao", f"{dossier.code}/TN",
+                         f"Giấy tiếp nhận hồ sơ và hẹn trả kết quả {dossier.code}")  # fmt: skip
 
 
 def _event_spec(dossier: Dossier) -> dict[str, Any]:
@@ -166,13 +170,17 @@ def _issue_result_notice(dossier: Dossier, *, signer: Any, now: datetime) -> Non
         signer_name=_officer_name(signer),
         status_url=status_url(dossier),
     )
-    attach_generated(
+    pdf_signer = _result_signer(dossier, signer, "Lãnh đạo")
+    stored = attach_generated(
         dossier,
         FileKind.RESULT,
         f"{dossier.code}-ket-qua.pdf",
-        pdf.render_result_notice(notice, signer=_result_signer(dossier, signer, "Lãnh đạo")),
+        pdf.render_result_notice(notice, signer=pdf_signer),
         now,
     )
+    if pdf_signer is not None:
+        _register_signed(stored, unit, "thong-bao", notice.document_number,
+                         f"Thông báo kết quả giải quyết hồ sơ {dossier.code}", signer)  # fmt: skip
 
 
 def _issue_civil_status_copies(dossier: Dossier, *, signer: Any, now: datetime) -> None:
@@ -212,9 +220,25 @@ def _issue_civil_status_copies(dossier: Dossier, *, signer: Any, now: datetime) 
             verify_url=verification_url(dossier),
         )
         content = pdf.render_civil_status_copy(result, signer=pdf_signer)
-        attach_generated(
+        stored = attach_generated(
             dossier, FileKind.RESULT, f"{dossier.code}-ban-sao-{number}.pdf", content, now
         )
+        if pdf_signer is not None:
+            _register_signed(stored, dossier.competent_agency, "phieu-bao",
+                             f"{result.document_number}-{number}",
+                             f"Bản sao trích lục {event.lower()}, hồ sơ {dossier.code}",
+                             signer)  # fmt: skip
+
+
+def _register_signed(
+    stored: Any, agency: Agency, doc_type: str, symbol: str, summary: str, signer: Any = None
+) -> None:
+    """A signed form or result is also an issued document of its agency (e-office)."""
+    from motcua.eoffice.services import register_dossier_document
+
+    register_dossier_document(
+        stored, agency=agency, doc_type=doc_type, symbol=symbol, summary=summary, signer=signer
+    )
 
 
 def _result_signer(dossier: Dossier, leader: Any, position: str) -> pdf.PdfSigner | None:
