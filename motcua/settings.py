@@ -61,6 +61,10 @@ MOTCUA_LOGIN_MAX_FAILURES = int(_env("MOTCUA_LOGIN_MAX_FAILURES", "5"))
 MOTCUA_LOGIN_LOCKOUT_MINUTES = int(_env("MOTCUA_LOGIN_LOCKOUT_MINUTES", "15"))
 # Who must sign in with a TOTP second factor: roles ("leader,admin"), "all", or "" (nobody).
 MOTCUA_TOTP_REQUIRED = _env("MOTCUA_TOTP_REQUIRED", "leader,admin")
+# Years a closed dossier's personal data are kept before `motcua purge` anonymises them
+# (docs/privacy.md has the retention table).
+MOTCUA_RETENTION_DOSSIER_YEARS = int(_env("MOTCUA_RETENTION_DOSSIER_YEARS", "5"))
+MOTCUA_RETENTION_LAND_DOSSIER_YEARS = int(_env("MOTCUA_RETENTION_LAND_DOSSIER_YEARS", "20"))
 # Drill mode: the server honours the drill's virtual clock (motcua drill run). Only ever on a
 # throw-away drill instance with its own database, never on the production one.
 MOTCUA_DRILL = _env_bool("MOTCUA_DRILL", False)
@@ -126,6 +130,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "motcua.accounts",
+    "motcua.privacy",
 ]
 
 MIDDLEWARE = [
