@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -47,6 +48,7 @@ class PeerServer:
         self.errors_given = 0
         self.bad_signatures = 0
         self.hang_first = False
+        self.slow_first = 0.0  # seconds the first answer takes, after the message is taken
         self.hanging = threading.Event()
         self.release = threading.Event()
         self.lock = threading.Lock()
@@ -104,7 +106,10 @@ class PeerServer:
                 seq = envelope["payload"]["seq"]
                 self.accepted.append((message_id, seq, envelope["stream"]))
                 self.replies[message_id] = {"received": seq}
-            return 200, self.replies[message_id]
+            reply, slow = self.replies[message_id], self.slow_first and len(self.requests) == 1
+        if slow:
+            time.sleep(self.slow_first)
+        return 200, reply
 
     def order_in(self, stream: str) -> list[int]:
         return [seq for _id, seq, s in self.accepted if s == stream]
@@ -127,13 +132,15 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[str]
         MOTCUA_EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
     )
 
-    def start(name: str, *options: str) -> subprocess.Popen[str]:
+    def start(
+        name: str, *options: str, extra: dict[str, str] | None = None
+    ) -> subprocess.Popen[str]:
         log = (tmp_path / f"{name}.log").open("w")
         process = subprocess.Popen(  # noqa: S603 (our own console script)
             [str(MOTCUA), "worker", "--worker-id", name, *options],
             stdout=log,
             stderr=subprocess.STDOUT,
-            env=env,
+            env={**env, **(extra or {})},
             text=True,
         )
         started.append(process)
@@ -307,3 +314,37 @@ def test_worker_runs_queued_tasks_then_stops_when_idle(
     )
     assert AuditEntry.objects.filter(action="test.task_ran", object_id=str(peer.pk)).count() == 3
     assert worker_log(tmp_path, "w-once").count("worker.task task=") == 3
+
+
+def test_a_slow_peer_times_out_and_the_retry_is_answered_alike(
+    start_worker: Callable[..., subprocess.Popen[str]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    port = free_port()
+    peer = make_peer(port)
+    server = PeerServer(port)
+    server.slow_first = 3.0
+    server.start()
+    try:
+        post_messages(peer, {"dossier:9": 2})
+        worker = start_worker("w-slow", extra={"MOTCUA_PEER_TIMEOUT_SECONDS": "1"})
+        wait_for(lambda: states() == {"delivered": 2}, "delivery after the timeout")
+        exit_code = stop(worker)
+    finally:
+        server.stop()
+
+    first = OutboxMessage.objects.order_by("id").first()
+    assert first is not None
+    with capsys.disabled():
+        print(  # noqa: T201 (the counts the fault tests report)
+            f"\n[exchange] slow peer (3 s answer, 1 s timeout): messages=2 "
+            f"requests={len(server.requests)} accepted={len(server.accepted)} "
+            f"first message attempts={first.attempts}"
+        )
+    assert exit_code == 0
+    assert server.requests.count(str(first.message_id)) == 2
+    assert len(server.accepted) == 2
+    assert server.order_in("dossier:9") == [1, 2]
+    assert first.attempts == 2 and first.response == {"received": 1}
+    assert "reason=timeout (ReadTimeout)" in worker_log(tmp_path, "w-slow")
