@@ -358,6 +358,17 @@ class RegisterBookForm(forms.Form):
         input_formats=["%Y-%m-%d", "%d/%m/%Y"],
     )
 
+    full_names = forms.BooleanField(
+        label=gettext_lazy("In đầy đủ họ tên người nộp"),
+        required=False,
+        help_text=gettext_lazy("Mặc định sổ chỉ in chữ cái đầu của họ tên."),
+    )
+    purpose = forms.CharField(
+        label=gettext_lazy("Mục đích in đầy đủ họ tên"),
+        required=False,
+        max_length=300,
+    )
+
     def __init__(self, *args: Any, units: list[Agency], **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "id_register_%s")
         super().__init__(*args, **kwargs)
@@ -370,6 +381,14 @@ class RegisterBookForm(forms.Form):
         for name in ("unit", "start", "end"):
             if cleaned.get(name) in (None, "") and not self.has_error(name):
                 self.add_error(name, self.fields[name].error_messages["required"])
+        if cleaned.get("full_names") and not (cleaned.get("purpose") or "").strip():
+            self.add_error(
+                "purpose",
+                _(
+                    "Cần nêu mục đích khi in đầy đủ họ tên người nộp "
+                    "(Nghị định 13/2023/NĐ-CP về bảo vệ dữ liệu cá nhân)."
+                ),
+            )
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end:
             if start > end:

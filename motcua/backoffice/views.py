@@ -35,6 +35,7 @@ from motcua.dossiers.models import Dossier, SubStep, Transfer
 from motcua.dossiers.services.custody import result_is_at_receiving_center
 from motcua.dossiers.states import ACTION_LABELS, Channel, State
 from motcua.org.models import Agency
+from motcua.privacy import services as privacy_services
 
 logger = logging.getLogger(__name__)
 PAGE_SIZE = 25
@@ -480,7 +481,15 @@ def register_book(request: HttpRequest) -> HttpResponse:
         agency = form.agency()
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
         logger.info("backoffice.dossier_register agency=%s user=%s", agency.pk, request.user.pk)
-        content = documents.dossier_register(agency, start, end)
+        full_names = bool(form.cleaned_data["full_names"])
+        if full_names:
+            privacy_services.record_full_names_purpose(
+                agency,
+                actor=request.user,
+                purpose=form.cleaned_data["purpose"],
+                period=(start, end),
+            )
+        content = documents.dossier_register(agency, start, end, full_names=full_names)
         return _pdf(content, f"so-theo-doi-{agency.code}-{start:%Y%m%d}-{end:%Y%m%d}.pdf")
     status = 422 if form.is_bound else 200
     response = _page(request, "register_book.html", {"form": form})

@@ -20,6 +20,7 @@ from django.utils import translation
 
 from motcua.catalog.eform import choice_label
 from motcua.core import clock
+from motcua.core.privacy import mask_name
 from motcua.dossiers import pdf
 from motcua.dossiers.models import (
     Dossier,
@@ -429,8 +430,12 @@ def control_sheet(dossier: Dossier) -> bytes:
 
 
 @in_vietnamese
-def dossier_register(agency: Agency, start: date, end: date) -> bytes:
-    """Mẫu 06: the dossiers a unit received (or decides) in a period, in receipt order."""
+def dossier_register(agency: Agency, start: date, end: date, *, full_names: bool = False) -> bytes:
+    """Mẫu 06: the dossiers a unit received (or decides) in a period, in receipt order.
+
+    Applicants appear by their initials unless ``full_names`` (an officer who needs them gives
+    a purpose, which the caller audits: Decree 13/2023/NĐ-CP, data minimisation).
+    """
     dossiers = (
         Dossier.objects.filter(accepted_at__isnull=False)
         .filter(Q(receiving_agency=agency) | Q(competent_agency=agency))
@@ -439,7 +444,7 @@ def dossier_register(agency: Agency, start: date, end: date) -> bytes:
         .prefetch_related("transfers")
         .order_by("accepted_at", "pk")
     )
-    entries = [_register_entry(dossier) for dossier in dossiers]
+    entries = [_register_entry(dossier, full_names) for dossier in dossiers]
     register = pdf.DossierRegister(
         unit_name=agency.name,
         parent_agency=_parent_name(agency),
@@ -452,7 +457,7 @@ def dossier_register(agency: Agency, start: date, end: date) -> bytes:
     return pdf.render_dossier_register(register)
 
 
-def _register_entry(dossier: Dossier) -> pdf.RegisterEntry:
+def _register_entry(dossier: Dossier, full_names: bool = False) -> pdf.RegisterEntry:
     transfers = list(dossier.transfers.all())
     sent = next((t.received_at for t in transfers if t.purpose == TransferPurpose.FILE), None)
     back = next((t.received_at for t in transfers if t.purpose == TransferPurpose.RESULT), None)
@@ -460,7 +465,7 @@ def _register_entry(dossier: Dossier) -> pdf.RegisterEntry:
     return pdf.RegisterEntry(
         dossier_code=dossier.code,
         procedure_name=dossier.procedure.name_vi,
-        applicant_name=dossier.applicant_name,
+        applicant_name=dossier.applicant_name if full_names else mask_name(dossier.applicant_name),
         received_at=dossier.accepted_at,
         due_at=dossier.due_at,
         transferred_at=sent or dossier.competent_received_at,

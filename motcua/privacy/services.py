@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -30,6 +30,7 @@ from motcua.accounts.models import LoginThrottle
 from motcua.core import audit, clock
 from motcua.dossiers.models import Dossier, DossierFile, FileKind
 from motcua.org.idnumbers import validate_id_number
+from motcua.org.models import Agency
 from motcua.privacy.models import Anonymisation, SubjectRequest
 
 logger = logging.getLogger(__name__)
@@ -188,6 +189,26 @@ def _delete_stored(names: list[str]) -> None:
     storage = DossierFile._meta.get_field("file").storage
     for name in names:
         storage.delete(name)
+
+
+def record_full_names_purpose(
+    agency: Agency, *, actor: Any, purpose: str, period: tuple[date, date]
+) -> None:
+    """An officer prints the dossier register with applicants' full names: the purpose is
+    recorded in the audit trail (Decree 13/2023/NĐ-CP: purpose limitation, accountability)."""
+    audit.record(
+        "privacy.register_full_names",
+        agency,
+        actor=actor,
+        data={
+            "purpose": purpose[:300],
+            "start": period[0].isoformat(),
+            "end": period[1].isoformat(),
+        },
+    )
+    logger.info(
+        "privacy.register_full_names agency=%s user=%s", agency.pk, getattr(actor, "pk", None)
+    )
 
 
 # --- the data subject's copy --------------------------------------------------------------------
