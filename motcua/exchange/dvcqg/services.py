@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from motcua.catalog.eform import validate_form_data
+from motcua.catalog.selectors import compute_fees, get_current_procedure
 from motcua.core import audit, clock
 from motcua.core.errors import InvalidInput, InvalidInputs, MotcuaError, NotFound
 from motcua.dossiers import routing, services
@@ -57,6 +59,10 @@ def _register(message: InboxMessage, payload: mapping.FilingIn, peer: Peer) -> d
     filing = mapping.to_filing(payload, message_id=message.message_id)
     with _wire_field_names():
         center = _center(filing.center)
+        # Before anything is written (files included): the fee the schedule gives this form.
+        expected = _fees_due(filing, center)
+        if expected is not None:
+            _check_fees(filing, expected)
         with outbound.filed_on_portal(paid=filing.paid_on_portal):
             dossier = services.submit_online(
                 procedure_code=filing.procedure_code,
@@ -66,7 +72,7 @@ def _register(message: InboxMessage, payload: mapping.FilingIn, peer: Peer) -> d
                 idempotency_key=_idempotency_key(peer, filing.message_id),
             )
         invoice = Invoice.objects.prefetch_related("lines").get(dossier=dossier)
-        _check_fees(filing, invoice)
+        _check_fees(filing, {line.fee_key: line.amount for line in invoice.lines.all()})
     if filing.paid_on_portal and invoice.status == InvoiceStatus.UNPAID:
         payments.mark_paid(invoice.pk, channel=PaymentChannel.ONLINE, actor=actor)
     PortalFiling.objects.create(
@@ -107,10 +113,24 @@ def _center(reference: str) -> Agency:
     return routing.get_receiving_center(found if found is not None else reference)
 
 
-def _check_fees(filing: mapping.Filing, invoice: Invoice) -> None:
+def _fees_due(filing: mapping.Filing, center: Agency) -> dict[str, int] | None:
+    """The fee lines the schedule gives the filing's e-form today, or None when the form is
+    not valid (registration then reports every error of it)."""
+    procedure = get_current_procedure(filing.procedure_code)
+    try:
+        cleaned = validate_form_data(procedure.form_schema, filing.form_data)
+    except InvalidInputs:
+        return None
+    lines = compute_fees(
+        procedure, cleaned, clock.localtime(clock.now()).date(), center.province_id
+    )
+    return {line.key: line.amount for line in lines}
+
+
+def _check_fees(filing: mapping.Filing, expected: dict[str, int]) -> None:
     """What the portal declares (and, if paid online, collected) must be the province's fee
     schedule: a dossier is never registered with a fee the schedule does not give."""
-    ours = {line.fee_key: line.amount for line in invoice.lines.all() if line.amount}
+    ours = {key: amount for key, amount in expected.items() if amount}
     declared = {key: amount for key, amount in filing.declared_fees.items() if amount}
     if not declared and not filing.paid_on_portal:
         return
@@ -123,7 +143,7 @@ def _check_fees(filing: mapping.Filing, invoice: Invoice) -> None:
             field="fees",
             code="fee_mismatch",
             declared=f"{sum(declared.values()):,}".replace(",", "."),
-            expected=f"{invoice.amount:,}".replace(",", "."),
+            expected=f"{sum(ours.values()):,}".replace(",", "."),
         )
 
 

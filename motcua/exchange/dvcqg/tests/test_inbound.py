@@ -3,6 +3,7 @@ the dossier code; every bad input named by the request's own field."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -125,6 +126,7 @@ def test_bad_input_names_the_field_and_keeps_nothing(
     changes: dict[str, Any],
     field: str,
     code: str,
+    media_root: Path,
 ) -> None:
     response = post_filing(filing(world, **changes), f"bad-{field}")
 
@@ -132,6 +134,7 @@ def test_bad_input_names_the_field_and_keeps_nothing(
     assert error_fields(response).get(field) == code, response.json()
     assert Dossier.objects.count() == 0
     assert PortalFiling.objects.count() == 0
+    assert [path for path in media_root.rglob("*") if path.is_file()] == []
 
 
 def test_bad_e_form_values_are_named_under_the_e_form_and_the_applicant_in_english_too(
