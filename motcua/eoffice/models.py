@@ -41,7 +41,7 @@ class DispatchStatus(models.TextChoices):
     SENT = "sent", _("Đã gửi")
     RECEIVED = "received", _("Đã nhận")
     ACCEPTED = "accepted", _("Đã vào sổ")
-    REJECTED = "rejected", _("Từ chối")
+    REJECTED = "rejected", _("Đã từ chối")
     PROCESSING = "processing", _("Đang xử lý")
     DONE = "done", _("Hoàn thành")
 

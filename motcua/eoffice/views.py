@@ -18,6 +18,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from motcua.core.errors import InvalidInputs, MotcuaError, NotFound
@@ -150,20 +151,20 @@ def document_pdf(request: HttpRequest, pk: int) -> FileResponse:
 
 # --- actions ------------------------------------------------------------------------------------
 
-DONE_MESSAGES = {
-    "submit": _("Đã trình duyệt dự thảo."),
-    "approve": _("Đã duyệt dự thảo, chờ ký."),
-    "send_back": _("Đã trả lại dự thảo."),
-    "sign": _("Đã ký số văn bản."),
-    "issue": _("Đã phát hành văn bản số %(number)s."),
-    "dispatch": _("Đã gửi văn bản tới nơi nhận."),
-    "revoke": _("Đã thu hồi văn bản."),
-    "update": _("Đã cập nhật văn bản, nơi nhận đã được báo."),
-    "register": _("Đã vào sổ văn bản đến số %(number)s."),
-    "reject": _("Đã từ chối văn bản."),
-    "assign": _("Đã giao xử lý."),
-    "start": _("Đã bắt đầu xử lý."),
-    "complete": _("Đã hoàn thành xử lý."),
+DONE_MESSAGES: dict[str, Any] = {
+    "submit": gettext_lazy("Đã trình duyệt dự thảo."),
+    "approve": gettext_lazy("Đã duyệt dự thảo, chờ ký."),
+    "send_back": gettext_lazy("Đã trả lại dự thảo."),
+    "sign": gettext_lazy("Đã ký số văn bản."),
+    "issue": gettext_lazy("Đã phát hành văn bản số %(number)s."),
+    "dispatch": gettext_lazy("Đã gửi văn bản tới nơi nhận."),
+    "revoke": gettext_lazy("Đã thu hồi văn bản."),
+    "update": gettext_lazy("Đã cập nhật văn bản, nơi nhận đã được báo."),
+    "register": gettext_lazy("Đã vào sổ văn bản đến số %(number)s."),
+    "reject": gettext_lazy("Đã từ chối văn bản."),
+    "assign": gettext_lazy("Đã giao xử lý."),
+    "start": gettext_lazy("Đã bắt đầu xử lý."),
+    "complete": gettext_lazy("Đã hoàn thành xử lý."),
 }
 
 
@@ -189,7 +190,7 @@ def _run(
         flash_error(request, error)
         return redirect("eoffice:document", pk=document.pk)
     number = getattr(changed, "number_text", "") or getattr(changed, "number", "")
-    messages.success(request, str(_(DONE_MESSAGES[action])) % {"number": number})
+    messages.success(request, str(DONE_MESSAGES[action]) % {"number": number})
     return redirect("eoffice:document", pk=document.pk)
 
 

@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('peer_code', models.CharField(max_length=35)),
                 ('peer_name', models.CharField(max_length=200)),
-                ('status', models.CharField(choices=[('sent', 'Đã gửi'), ('received', 'Đã nhận'), ('accepted', 'Đã vào sổ'), ('rejected', 'Từ chối'), ('processing', 'Đang xử lý'), ('done', 'Hoàn thành')], max_length=12)),
+                ('status', models.CharField(choices=[('sent', 'Đã gửi'), ('received', 'Đã nhận'), ('accepted', 'Đã vào sổ'), ('rejected', 'Đã từ chối'), ('processing', 'Đang xử lý'), ('done', 'Hoàn thành')], max_length=12)),
                 ('status_at', models.DateTimeField()),
                 ('status_note', models.TextField(blank=True, default='')),
                 ('sent_at', models.DateTimeField()),
