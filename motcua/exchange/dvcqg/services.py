@@ -181,15 +181,18 @@ def ensure_peer(*, demo: bool) -> Peer | None:
     """Register the national portal as the ``dvcqg`` peer from MOTCUA_DVCQG_URL and
     MOTCUA_DVCQG_SECRET (``motcua setup`` calls this; safe to repeat).
 
-    Without a secret, demo mode uses the development secret; otherwise nothing is registered
-    (None) and no status is synchronised until the operator sets one. A registered peer with
-    the configured address and secret is left as it is (an operator may have paused it).
+    With MOTCUA_DVCQG_SECRET set, the peer gets that address and secret (a peer that already
+    has them is left as it is: an operator may have paused it). Without it, a registered peer
+    (e.g. by ``motcua peer add``) is kept; otherwise demo mode registers the development
+    secret, and production nothing (None): no status is synchronised until it is set.
     """
-    secret = settings.MOTCUA_DVCQG_SECRET or (DEMO_SECRET if demo else "")
-    if not secret:
-        return None
-    url = settings.MOTCUA_DVCQG_URL.rstrip("/")
     existing = Peer.objects.filter(code=outbound.PEER_CODE).first()
+    secret = settings.MOTCUA_DVCQG_SECRET
+    if not secret:
+        if existing is not None or not demo:
+            return existing
+        secret = DEMO_SECRET
+    url = settings.MOTCUA_DVCQG_URL.rstrip("/")
     if existing is not None and (existing.base_url, existing.secret) == (url, secret):
         return existing
     return register_peer(

@@ -44,3 +44,17 @@ def test_the_operator_secret_wins_and_a_paused_portal_stays_paused(settings: Any
 
     assert "Cổng DVCQG: https://dvcqg.example.vn/lgsp" in out.getvalue()
     assert Peer.objects.get(code="dvcqg").active is False
+
+
+def test_without_a_configured_secret_a_peer_added_by_the_operator_is_kept(settings: Any) -> None:
+    settings.MOTCUA_DVCQG_SECRET = ""
+    added = Peer.objects.create(
+        code="dvcqg",
+        name="Cổng DVCQG",
+        kind=PeerKind.PORTAL,
+        base_url="https://lgsp.gialai.gov.vn/dvcqg",
+        secret="khoa-do-van-hanh-vien-dat",  # noqa: S106 (test secret)
+    )
+
+    assert ensure_peer(demo=True) == added
+    assert Peer.objects.get(code="dvcqg").secret == "khoa-do-van-hanh-vien-dat"  # noqa: S105
