@@ -211,7 +211,12 @@ class FilingIn(Schema):
     MaHoSoQG: str = Field("", max_length=64, description="mã hồ sơ trên Cổng DVCQG")
     MaTTHC: str = Field(..., max_length=30, description="mã thủ tục hành chính, vd. 2.000635")
     MaDonViTiepNhan: str = Field(
-        ..., max_length=80, description="mã định danh (hoặc slug) của Trung tâm tiếp nhận"
+        "",
+        max_length=80,
+        description="mã định danh (hoặc slug) của Trung tâm tiếp nhận; hoặc ghi MaXaPhuong",
+    )
+    MaXaPhuong: int | None = Field(
+        None, ge=1, description="mã xã, phường: hồ sơ nộp tại Trung tâm của xã, phường đó"
     )
     LoaiDoiTuong: Literal[1] = Field(1, description="1: công dân")
     ChuHoSo: ApplicantIn
@@ -241,6 +246,7 @@ class Filing:
     portal_reference: str
     procedure_code: str
     center: str
+    ward: int | None
     form_data: dict[str, Any]
     uploads: list[Upload]
     declared_fees: dict[str, int] = field(default_factory=dict)
@@ -258,7 +264,8 @@ def to_filing(payload: FilingIn, *, message_id: str) -> Filing:
         message_id=message_id,
         portal_reference=payload.MaHoSoQG,
         procedure_code=payload.MaTTHC,
-        center=payload.MaDonViTiepNhan,
+        center=payload.MaDonViTiepNhan.strip(),
+        ward=payload.MaXaPhuong,
         form_data=form,
         uploads=_uploads(payload.TaiLieuNop),
         declared_fees={fee.MaPhiLePhi: fee.Gia for fee in payload.DanhSachLePhi},
@@ -312,6 +319,7 @@ def wire_field(field_name: str | None) -> str | None:
     fixed = {
         "procedure": "MaTTHC",
         "center": "MaDonViTiepNhan",
+        "ward": "MaXaPhuong",
         "fees": "DanhSachLePhi",
         "idempotency_key": "X-Motcua-Message-Id",
     }

@@ -58,7 +58,7 @@ def _register(message: InboxMessage, payload: mapping.FilingIn, peer: Peer) -> d
     actor = f"peer:{peer.code}"
     filing = mapping.to_filing(payload, message_id=message.message_id)
     with _wire_field_names():
-        center = _center(filing.center)
+        center = _center(filing.center, filing.ward)
         # Before anything is written (files included): the fee the schedule gives this form.
         expected = _fees_due(filing, center)
         if expected is not None:
@@ -102,14 +102,29 @@ def _idempotency_key(peer: Peer, message_id: str) -> str:
     return f"{peer.code}:" + hashlib.sha256(message_id.encode()).hexdigest()[:40]
 
 
-def _center(reference: str) -> Agency:
-    """The service center the applicant chose, by its electronic identifier (or slug)."""
+def _center(reference: str, ward: int | None) -> Agency:
+    """The service center the applicant chose: by its electronic identifier (or slug), or as
+    the center of the commune or ward ``ward``."""
+    if not reference and ward is None:
+        raise InvalidInput(
+            _("Cần chọn Trung tâm tiếp nhận (mã định danh) hoặc xã, phường nộp hồ sơ."),
+            field="center",
+            code="required",
+        )
+    lookup = Q(code=reference) | Q(slug=reference) if reference else Q(ward_id=ward)
     found = (
-        Agency.objects.filter(Q(code=reference) | Q(slug=reference))
+        Agency.objects.filter(lookup)
         .filter(kind__in=SERVICE_CENTER_KINDS, province_id=settings.MOTCUA_PROVINCE_CODE)
         .values_list("pk", flat=True)
         .first()
     )
+    if found is None and not reference:
+        raise InvalidInput(
+            _("Xã, phường mã %(ward)s không có Trung tâm tiếp nhận trong tỉnh."),
+            field="ward",
+            code="unknown_ward",
+            ward=ward,
+        )
     return routing.get_receiving_center(found if found is not None else reference)
 
 

@@ -57,6 +57,19 @@ def test_a_filing_is_registered_at_the_chosen_center_and_answered_with_its_code(
     assert stored.result["MaHoSo"] == dossier.code
 
 
+def test_the_center_may_be_chosen_by_its_commune_or_ward(
+    world: World, portal: Peer, post_filing: Post
+) -> None:
+    body = filing(world, MaDonViTiepNhan="", MaXaPhuong=world.quynhon.ward.code)
+
+    response = post_filing(body, "qg-by-ward")
+
+    assert response.status_code == 201, response.json()
+    dossier = Dossier.objects.get()
+    assert dossier.receiving_agency == world.quynhon.center
+    assert response.json()["MaHoSo"].startswith(world.quynhon.center.code + "-")
+
+
 def test_the_same_message_again_answers_the_same_code_and_creates_nothing(
     world: World, portal: Peer, post_filing: Post
 ) -> None:
@@ -100,6 +113,8 @@ def error_fields(response: Any) -> dict[str, str]:
     [
         ({"MaTTHC": "9.999999"}, "MaTTHC", "unknown_procedure"),
         ({"MaDonViTiepNhan": "H99.00.01"}, "MaDonViTiepNhan", "unknown_center"),
+        ({"MaDonViTiepNhan": ""}, "MaDonViTiepNhan", "required"),
+        ({"MaDonViTiepNhan": "", "MaXaPhuong": 1}, "MaXaPhuong", "unknown_ward"),
         ({"ChuHoSo": {"HoTen": "An"}}, "ChuHoSo.SoDinhDanh", "required"),
         ({"DuocThanhToanTrucTuyen": 3}, "DuocThanhToanTrucTuyen", "choice"),
         (
