@@ -7,6 +7,7 @@ app_name = "exchange"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.peers, name="peers"),
     path("he-thong/<slug:code>/", views.peer_outbox, name="peer"),
+    path("he-thong/<slug:code>/ket-noi/", views.peer_active, name="peer_active"),
     path("hop-thu-di/", views.outbox_list, name="outbox"),
     path("hop-thu-di/<int:pk>/gui-lai/", views.retry, name="retry"),
     path("ho-so/<int:pk>/", views.dossier_outbox, name="dossier"),

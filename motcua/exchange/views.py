@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from motcua.core.errors import MotcuaError
 from motcua.core.web import flash_error
-from motcua.exchange import outbox, selectors
+from motcua.exchange import outbox, selectors, services
 from motcua.exchange.models import InboxState, OutboxState, Peer
 from motcua.exchange.permissions import is_exchange_operator
 from motcua.exchange.templatetags.exchange_tags import OUTBOX_BADGES
@@ -128,6 +128,23 @@ def retry(request: HttpRequest, pk: int) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = reverse("exchange:outbox")
     return redirect(back)
+
+
+@operator_only
+@require_POST
+def peer_active(request: HttpRequest, code: str) -> HttpResponse:
+    """Pause (tạm ngừng) or resume exchanges with a peer; its messages wait meanwhile."""
+    active = request.POST.get("active") == "1"
+    try:
+        peer = services.set_peer_active(code, active, actor=request.user)
+    except MotcuaError as error:
+        flash_error(request, error)
+    else:
+        text = (
+            _("Đã kết nối lại với %(name)s.") if active else _("Đã tạm ngừng gửi tin đến %(name)s.")
+        )
+        messages.success(request, text % {"name": peer.name})
+    return redirect("exchange:peers")
 
 
 @operator_only

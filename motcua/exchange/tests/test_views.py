@@ -180,3 +180,24 @@ def test_the_navigation_links_the_pages_for_administrators_only(client: Client, 
 
     assert 'href="/mot-cua/lien-thong/"' not in officer
     assert 'href="/mot-cua/lien-thong/"' in admin
+
+
+def test_an_administrator_pauses_and_resumes_a_peer(
+    admin_client: Client, world: Any, peer: Peer
+) -> None:
+    url = "/mot-cua/lien-thong/he-thong/tinh-binh-dinh/ket-noi/"
+
+    paused = admin_client.post(url, {"active": "0"})
+    page = admin_client.get("/mot-cua/lien-thong/").content.decode()
+    state_after_pause = Peer.objects.get(pk=peer.pk).active
+    admin_client.post(url, {"active": "1"})
+
+    assert paused.status_code == 302
+    assert state_after_pause is False
+    assert "Đã tạm ngừng gửi tin đến Hệ thống một cửa tỉnh bạn." in page
+    assert "Kết nối lại" in page
+    assert Peer.objects.get(pk=peer.pk).active is True
+    entries = AuditEntry.objects.filter(action="exchange.peer_active", actor=world.admin)
+    assert [e.data for e in entries.order_by("id")] == [{"active": False}, {"active": True}]
+    admin_client.force_login(world.pleiku.receiver)
+    assert admin_client.post(url, {"active": "0"}).status_code == 403
