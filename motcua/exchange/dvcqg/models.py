@@ -11,7 +11,7 @@ class PortalFiling(models.Model):
     """A dossier filed on the national portal and handed to motcua (one per dossier)."""
 
     dossier = models.OneToOneField(Dossier, on_delete=models.PROTECT, related_name="portal_filing")
-    message_id = models.CharField(max_length=64, unique=True)
+    message_id = models.CharField(max_length=100, unique=True)  # as the inbox keeps it
     portal_reference = models.CharField(max_length=64, blank=True, default="")
     # The fee was paid on the national portal (DuocThanhToanTrucTuyen = 1).
     paid_on_portal = models.BooleanField(default=False)

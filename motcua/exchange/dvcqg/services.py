@@ -49,7 +49,7 @@ def receive_filing(
         peer=peer,
         message_id=message_id,
         kind=FILING_KIND,
-        payload=payload.dict(),
+        payload=payload.model_dump(),
         handle=lambda message: _register(message, payload, peer),
     )
 

@@ -202,3 +202,14 @@ def test_only_the_portal_signed_with_its_secret_may_file(
     assert (other.json()["code"], other.json()["field"]) == ("peer_not_allowed", "X-Motcua-Peer")
     assert Dossier.objects.count() == 0
     assert InboxMessage.objects.count() == 0
+
+
+def test_a_message_id_as_long_as_the_inbox_takes_is_kept(
+    world: World, portal: Peer, post_filing: Post
+) -> None:
+    message_id = "qg-" + "7" * 97
+
+    response = post_filing(filing(world), message_id)
+
+    assert response.status_code == 201, response.json()
+    assert PortalFiling.objects.get().message_id == message_id
