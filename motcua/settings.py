@@ -76,6 +76,8 @@ MOTCUA_OUTBOX_BACKOFF_CAP_SECONDS = float(_env("MOTCUA_OUTBOX_BACKOFF_CAP_SECOND
 MOTCUA_OUTBOX_LEASE_SECONDS = float(_env("MOTCUA_OUTBOX_LEASE_SECONDS", "120"))
 MOTCUA_PEER_TIMEOUT_SECONDS = float(_env("MOTCUA_PEER_TIMEOUT_SECONDS", "15"))
 MOTCUA_WORKER_INTERVAL_SECONDS = float(_env("MOTCUA_WORKER_INTERVAL_SECONDS", "1"))
+# Delivered/answered messages and finished tasks older than this are deleted (exchange.prune).
+MOTCUA_EXCHANGE_RETENTION_DAYS = int(_env("MOTCUA_EXCHANGE_RETENTION_DAYS", "365"))
 # Background tasks: the database queue by default (no extra service); e.g. a Redis backend.
 MOTCUA_TASKS_BACKEND = _env("MOTCUA_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")
 # National Public Service Portal (motcua/exchange/dvcqg): where status updates go, and the secret

@@ -64,6 +64,12 @@ def escalate_dossiers(worker_id: str) -> dict[str, Any]:
     return asdict(escalate())
 
 
+def prune_exchange(worker_id: str) -> dict[str, Any]:
+    from motcua.exchange.retention import prune
+
+    return prune()
+
+
 def refresh_payments(worker_id: str) -> dict[str, Any]:
     from motcua.payments.services import refresh_open_attempts
 
@@ -93,6 +99,14 @@ register(
         _("Tra cứu trạng thái thanh toán trực tuyến đang chờ"),
         timedelta(minutes=5),
         refresh_payments,
+    )
+)
+register(
+    Job(
+        "exchange.prune",
+        _("Xóa tin liên thông và tác vụ đã xong quá thời hạn lưu"),
+        timedelta(days=1),
+        prune_exchange,
     )
 )
 
