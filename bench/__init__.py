@@ -1,0 +1,1 @@
+"""Benchmarks of motcua (``make bench``): figures, not timed tests."""

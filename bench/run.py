@@ -1,0 +1,423 @@
+"""``make bench``: motcua's throughput and latency on SQLite and PostgreSQL, beside ceilings.
+
+For each database: a throw-away motcua (migrate, demo staff, API keys) served by gunicorn on a
+free port of 127.0.0.1, then, at 8, 32 and 128 concurrent clients (asyncio + httpx):
+
+- submissions: ``POST /api/dossiers`` (validation, code, invoice, history, audit, outbox);
+- lifecycles (8 and 32 clients): counter registration, cash payment, processing, approval with
+  the result document, return — six calls, each by the officer whose step it is;
+- the ceiling: a bare Django view doing one insert plus motcua's audit insert, served the same
+  way (same gunicorn settings, middleware, database);
+- pgbench with the equivalent transaction (PostgreSQL), SQLite WAL inserts from one process.
+
+Each motcua figure is printed with its ratio to the ceiling; everything goes to
+bench/results.json. Client and server share the machine's cores: the figures are the
+machine's, client included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import random
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from motcua.drill.server import free_port, motcua_command  # noqa: E402
+
+SECONDS = float(os.environ.get("BENCH_SECONDS", "6"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
+THREADS = int(os.environ.get("BENCH_THREADS", "2"))
+CONCURRENCY = (8, 32, 128)
+LIFECYCLE_CONCURRENCY = (8, 32)
+UNITS = 32  # the lifecycles spread over this many communes
+RESULTS = ROOT / "bench" / "results.json"
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(share * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def form(seq: int) -> dict[str, str]:
+    rng = random.Random(seq)  # noqa: S311
+    year = rng.randint(1960, 1999)
+    return {
+        "requester_name": "Nguyễn Văn An",
+        "requester_id_number": f"0640{year % 100:02d}{seq % 1_000_000:06d}",
+        "requester_birth_date": f"{year}-05-01",
+        "requester_phone": "0905123456",
+        "requester_address": "Tổ 1, Phường Pleiku",
+        "subject_name": "Nguyễn Văn An",
+        "relationship": "self",
+        "event_type": "birth",
+        "registration_ref": "12/2020",
+        "registration_date": f"{year}-05-20",
+        "registration_place": "UBND phường Hội Thương",
+        "copies": "2",
+    }
+
+
+# --- instances and servers -----------------------------------------------------------------------
+
+
+class Instance:
+    """A throw-away motcua database (SQLite in its own folder, or the given PostgreSQL)."""
+
+    def __init__(self, database_url: str | None) -> None:
+        self.data_dir = Path(tempfile.mkdtemp(prefix="motcua-bench-"))
+        self.env = dict(os.environ)
+        self.env.update(
+            {
+                "MOTCUA_DATA_DIR": str(self.data_dir),
+                "MOTCUA_LOG_LEVEL": "WARNING",
+                "MOTCUA_DEMO": "1",
+                "PYTHONPATH": str(ROOT),
+                "DJANGO_SETTINGS_MODULE": "motcua.settings",
+            }
+        )
+        self.env.pop("DATABASE_URL", None)
+        if database_url:
+            self.env["DATABASE_URL"] = database_url
+        self.tokens: dict[str, Any] = {}
+
+    def prepare(self) -> None:
+        run = {"env": self.env, "check": True, "capture_output": True, "cwd": ROOT}
+        subprocess.run(motcua_command("migrate", "--noinput", "-v", "0"), **run)  # noqa: S603
+        subprocess.run(motcua_command("setup", "--demo"), **run)  # noqa: S603
+        tokens = self.data_dir / "tokens.json"
+        subprocess.run(  # noqa: S603
+            motcua_command("drill", "tokens", "--out", str(tokens)),
+            **{**run, "env": {**self.env, "MOTCUA_DRILL": "1"}},
+        )
+        self.tokens = json.loads(tokens.read_text())
+        subprocess.run([sys.executable, "-m", "bench.ceiling", "create-table"], **run)  # noqa: S603
+
+    def remove(self) -> None:
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def serve(instance: Instance, app: str, settings: str) -> Any:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**instance.env, "DJANGO_SETTINGS_MODULE": settings, "MOTCUA_PUBLIC_URL": url}
+    log = (instance.data_dir / f"{app.replace(':', '-')}.log").open("wb")
+    process = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}",
+         "--workers", str(WORKERS), "--threads", str(THREADS), "--worker-class", "gthread",
+         "--backlog", "2048", "--timeout", "120", "--no-control-socket"],
+        env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{url}/api/centers", timeout=2).status_code < 500:
+                    break
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+# --- load ------------------------------------------------------------------------------------
+
+
+async def load(
+    url: str,
+    concurrency: int,
+    seconds: float,
+    task: Callable[[httpx.AsyncClient, int], Awaitable[str | None]],
+) -> dict[str, Any]:
+    """``concurrency`` clients repeat ``task`` for ``seconds``; each task is one unit of work
+    and answers None when done, or what went wrong."""
+    latencies: list[float] = []
+    errors = 0
+    examples: list[str] = []
+    counter = iter(range(10**9))
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as client:
+        stop = time.monotonic() + seconds
+
+        async def worker() -> None:
+            nonlocal errors
+            while time.monotonic() < stop:
+                started = time.perf_counter()
+                try:
+                    failure = await task(client, next(counter))
+                except httpx.HTTPError as error:
+                    failure = type(error).__name__
+                if failure is None:
+                    latencies.append((time.perf_counter() - started) * 1000)
+                else:
+                    errors += 1
+                    if len(examples) < 3:
+                        examples.append(failure[:300])
+
+        began = time.monotonic()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.monotonic() - began
+    return {
+        "concurrency": concurrency,
+        "seconds": round(elapsed, 2),
+        "done": len(latencies),
+        "errors": errors,
+        "per_second": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(percentile(latencies, 0.50), 1),
+        "p95_ms": round(percentile(latencies, 0.95), 1),
+        "p99_ms": round(percentile(latencies, 0.99), 1),
+        "error_examples": examples,
+    }
+
+
+async def centers(url: str) -> list[int]:
+    async with httpx.AsyncClient(base_url=url) as client:
+        ids: list[int] = []
+        for page in (1, 2, 3):
+            body = (await client.get("/api/centers", params={"page": page})).json()
+            ids += [c["id"] for c in body["items"] if c["ward_code"] is not None]
+        return ids
+
+
+def submission_task(
+    center_ids: list[int],
+) -> Callable[[httpx.AsyncClient, int], Awaitable[str | None]]:
+    async def submit(client: httpx.AsyncClient, seq: int) -> str | None:
+        body = {
+            "procedure": "2.000635",
+            "center": center_ids[seq % len(center_ids)],
+            "form": form(seq),
+        }
+        response = await client.post("/api/dossiers", json=body)
+        return None if response.status_code == 201 else f"{response.status_code} {response.text}"
+
+    return submit
+
+
+def lifecycle_task(
+    tokens: dict[str, Any],
+) -> Callable[[httpx.AsyncClient, int], Awaitable[str | None]]:
+    units = [keys for _, keys in sorted(tokens["units"].items())][:UNITS]
+    note = {"note": "Đã tra cứu cơ sở dữ liệu hộ tịch, đề nghị cấp bản sao."}
+
+    async def lifecycle(client: httpx.AsyncClient, seq: int) -> str | None:
+        keys = units[seq % len(units)]
+
+        def auth(role: str) -> dict[str, str]:
+            return {"Authorization": f"Bearer {keys[role]}"}
+
+        registered = await client.post(
+            "/api/dossiers/counter", headers=auth("receiver"),
+            json={"procedure": "2.000635", "form": form(seq), "channel": 1},
+        )  # fmt: skip
+        if registered.status_code != 201:
+            return f"counter {registered.status_code} {registered.text}"
+        dossier = registered.json()["id"]
+        for role, action, body in (
+            ("receiver", "record_cash_payment", {}),
+            ("specialist", "start_processing", {}),
+            ("specialist", "submit_for_approval", note),
+            ("leader", "approve", {}),
+            ("receiver", "return_result", {}),
+        ):
+            response = await client.post(
+                f"/api/dossiers/{dossier}/actions/{action}", headers=auth(role), json=body
+            )
+            if response.status_code != 200:
+                return f"{action} {response.status_code} {response.text}"
+        return None
+
+    return lifecycle
+
+
+async def ceiling_task(client: httpx.AsyncClient, seq: int) -> str | None:
+    response = await client.post("/insert", content=f"dossier {seq}")
+    return None if response.status_code == 201 else f"{response.status_code} {response.text}"
+
+
+# --- ceilings outside HTTP ---------------------------------------------------------------------
+
+
+PGBENCH_SCRIPT = """\
+BEGIN;
+INSERT INTO bench_ceiling (payload, created_at) VALUES ('pgbench', now());
+UPDATE bench_head SET seq = seq + 1 WHERE id = 1 RETURNING seq;
+INSERT INTO bench_audit (at, action, object_id, seq, data) VALUES (now(), 'bench', '52', 0, '{}');
+END;
+"""
+
+
+def pgbench(database_url: str, clients: int, folder: Path) -> dict[str, Any]:
+    """The same transaction in pgbench: an insert, the audit chain head's row lock (an
+    UPDATE, as motcua's SELECT … FOR UPDATE then UPDATE of the head), the audit insert."""
+    binary = sorted(Path("/usr/lib/postgresql").glob("*/bin/pgbench"))[-1]
+    script = folder / "ceiling.sql"
+    script.write_text(PGBENCH_SCRIPT)
+    result = subprocess.run(  # noqa: S603
+        [str(binary), "-n", "-c", str(clients), "-j", "2", "-T", str(int(SECONDS)),
+         "-f", str(script), "-r", database_url],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    tps = next(
+        float(line.split("=")[1].split()[0])
+        for line in result.stdout.splitlines()
+        if line.startswith("tps")
+    )
+    latency = next(
+        float(line.split("=")[1].split()[0])
+        for line in result.stdout.splitlines()
+        if line.startswith("latency average")
+    )
+    return {"concurrency": clients, "per_second": round(tps, 1), "mean_ms": latency}
+
+
+def sqlite_wal_inserts(folder: Path) -> dict[str, Any]:
+    """One process, one connection, WAL and synchronous=NORMAL as motcua: a transaction of an
+    insert, the head update and the audit insert, repeated for the measuring time."""
+    database = sqlite3.connect(folder / "ceiling.sqlite3", isolation_level=None)
+    database.execute("PRAGMA journal_mode=WAL")
+    database.execute("PRAGMA synchronous=NORMAL")
+    database.execute("CREATE TABLE c (id INTEGER PRIMARY KEY, payload TEXT, created_at TEXT)")
+    database.execute("CREATE TABLE h (id INTEGER PRIMARY KEY, seq INTEGER)")
+    database.execute("CREATE TABLE a (id INTEGER PRIMARY KEY, at TEXT, seq INTEGER, data TEXT)")
+    database.execute("INSERT INTO h VALUES (1, 0)")
+    done, stop = 0, time.monotonic() + SECONDS
+    started = time.monotonic()
+    while time.monotonic() < stop:
+        database.execute("BEGIN IMMEDIATE")
+        database.execute("INSERT INTO c (payload, created_at) VALUES ('x', datetime('now'))")
+        database.execute("UPDATE h SET seq = seq + 1 WHERE id = 1")
+        database.execute("INSERT INTO a (at, seq, data) VALUES (datetime('now'), 0, '{}')")
+        database.execute("COMMIT")
+        done += 1
+    elapsed = time.monotonic() - started
+    database.close()
+    return {"concurrency": 1, "per_second": round(done / elapsed, 1)}
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+def bench_database(name: str, database_url: str | None) -> dict[str, Any]:
+    print(f"== {name}: preparing a throw-away motcua", flush=True)  # noqa: T201
+    instance = Instance(database_url)
+    try:
+        instance.prepare()
+        figures: dict[str, Any] = {"submissions": [], "lifecycles": [], "ceiling": []}
+        with serve(instance, "motcua.wsgi:application", "motcua.settings") as url:
+            ids = asyncio.run(centers(url))
+            for clients in CONCURRENCY:
+                row = asyncio.run(load(url, clients, SECONDS, submission_task(ids)))
+                figures["submissions"].append(row)
+                print(f"   submissions ×{clients}: {row}", flush=True)  # noqa: T201
+            for clients in LIFECYCLE_CONCURRENCY:
+                row = asyncio.run(load(url, clients, SECONDS, lifecycle_task(instance.tokens)))
+                figures["lifecycles"].append(row)
+                print(f"   lifecycles ×{clients}: {row}", flush=True)  # noqa: T201
+        with serve(instance, "bench.ceiling:application", "bench.ceiling_settings") as url:
+            for clients in CONCURRENCY:
+                row = asyncio.run(load(url, clients, SECONDS, ceiling_task))
+                figures["ceiling"].append(row)
+                print(f"   bare Django ×{clients}: {row}", flush=True)  # noqa: T201
+        if database_url:
+            figures["pgbench"] = [pgbench(database_url, c, instance.data_dir) for c in CONCURRENCY]
+        else:
+            figures["sqlite_wal"] = [sqlite_wal_inserts(instance.data_dir)]
+        for row, ceiling in zip(figures["submissions"], figures["ceiling"], strict=True):
+            row["ratio_to_bare_django"] = (
+                round(row["per_second"] / ceiling["per_second"], 2)
+                if ceiling["per_second"]
+                else None
+            )
+        return figures
+    finally:
+        instance.remove()
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = [
+        f"{'database':<11}{'measure':<26}{'clients':>8}{'per s':>9}{'p50 ms':>9}{'p95 ms':>9}"
+        f"{'p99 ms':>9}{'errors':>8}{'ratio':>8}"
+    ]
+    for database, figures in results["databases"].items():
+        for kind in ("submissions", "lifecycles", "ceiling"):
+            label = {"ceiling": "bare Django (ceiling)"}.get(kind, f"motcua {kind}")
+            for row in figures[kind]:
+                ratio = row.get("ratio_to_bare_django")
+                lines.append(
+                    f"{database:<11}{label:<26}{row['concurrency']:>8}{row['per_second']:>9}"
+                    f"{row['p50_ms']:>9}{row['p95_ms']:>9}{row['p99_ms']:>9}{row['errors']:>8}"
+                    f"{'' if ratio is None else ratio:>8}"
+                )
+        for row in figures.get("pgbench", []):
+            lines.append(
+                f"{database:<11}{'pgbench (same tx)':<26}{row['concurrency']:>8}"
+                f"{row['per_second']:>9}{row['mean_ms']:>9}"
+            )
+        for row in figures.get("sqlite_wal", []):
+            lines.append(
+                f"{database:<11}{'SQLite WAL inserts':<26}{row['concurrency']:>8}"
+                f"{row['per_second']:>9}"
+            )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    results: dict[str, Any] = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "gunicorn": f"{WORKERS} workers × {THREADS} threads (gthread)",
+            "seconds_per_measure": SECONDS,
+        },
+        "databases": {},
+    }
+    results["databases"]["sqlite"] = bench_database("sqlite", None)
+    started = subprocess.run(  # noqa: S603
+        [str(ROOT / "scripts" / "pg-throwaway.sh"), "start"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    url = started.stdout.strip()
+    port = url.rsplit(":", 1)[1].split("/")[0]
+    try:
+        subprocess.run(  # noqa: S603
+            [sorted(Path("/usr/lib/postgresql").glob("*/bin/createdb"))[-1].as_posix(),
+             "-h", "127.0.0.1", "-p", port, "-U", "postgres", "motcua"],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        results["databases"]["postgresql"] = bench_database("postgresql", url)
+    finally:
+        subprocess.run([str(ROOT / "scripts" / "pg-throwaway.sh"), "stop", port], check=False)  # noqa: S603
+    RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print(table(results))  # noqa: T201
+    print(f"→ {RESULTS.relative_to(ROOT)}")  # noqa: T201
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
