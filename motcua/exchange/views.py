@@ -5,6 +5,7 @@ Province administrators only. Thin: selectors read, ``outbox.retry_message`` act
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -21,6 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from motcua.core import audit
 from motcua.core.errors import MotcuaError
 from motcua.core.web import flash_error
 from motcua.exchange import outbox, selectors, services
@@ -113,6 +115,26 @@ def dossier_outbox(request: HttpRequest, pk: int) -> HttpResponse:
     stream = selectors.dossier_stream(pk)
     title = _("Tin gửi đi về hồ sơ #%(id)s") % {"id": pk}
     return _outbox_page(request, peer=None, stream=stream, title=title)
+
+
+@operator_only
+def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One outbound message with what was sent and what the peer answered. The payload may
+    carry an applicant's personal data, so opening it is recorded (Decree 13/2023)."""
+    message = selectors.list_outbox().filter(pk=pk).first()
+    if message is None:
+        raise Http404
+    audit.record_personal_data_view(message, actor=request.user, purpose="exchange.outbox")
+    context = {
+        "m": message,
+        "payload": json.dumps(message.payload, ensure_ascii=False, indent=2),
+        "response": json.dumps(message.response, ensure_ascii=False, indent=2)
+        if message.response is not None
+        else "",
+        "here": request.get_full_path(),
+        "section": "outbox",
+    }
+    return _render(request, "message.html", context)
 
 
 @operator_only

@@ -201,3 +201,18 @@ def test_an_administrator_pauses_and_resumes_a_peer(
     assert [e.data for e in entries.order_by("id")] == [{"active": False}, {"active": True}]
     admin_client.force_login(world.pleiku.receiver)
     assert admin_client.post(url, {"active": "0"}).status_code == 403
+
+
+def test_a_message_shows_what_was_sent_and_answered_and_the_view_is_recorded(
+    admin_client: Client, world: Any, peer: Peer
+) -> None:
+    message = _post(peer, "dossier:3", 1, OutboxState.DELIVERED)
+    OutboxMessage.objects.filter(pk=message.pk).update(response={"MaHoSo": "H52-Đã nhận"})
+
+    html = admin_client.get(f"/mot-cua/lien-thong/hop-thu-di/{message.pk}/").content.decode()
+
+    assert "{\n  &quot;seq&quot;: 1\n}" in html
+    assert "H52-Đã nhận" in html
+    entry = AuditEntry.objects.get(action="personal_data.viewed", actor=world.admin)
+    assert (entry.object_id, entry.data) == (str(message.pk), {"purpose": "exchange.outbox"})
+    assert admin_client.get("/mot-cua/lien-thong/hop-thu-di/999999/").status_code == 404
