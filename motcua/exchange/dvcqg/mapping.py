@@ -34,6 +34,7 @@ from motcua.core.errors import InvalidInput, InvalidInputs
 from motcua.dossiers.models import Dossier, DossierEvent, FileKind
 from motcua.dossiers.states import ACTION_LABELS, NATIONAL_STATUS, State
 from motcua.dossiers.uploads import Upload
+from motcua.payments.models import InvoiceStatus, PaymentChannel
 
 SERVICE = "DongBoHoSoMC"
 # Where the portal takes status updates (relative to the peer's base URL).
@@ -59,13 +60,6 @@ APPLICANT_FIELDS = {
 def wire_date(moment: datetime | None) -> str:
     """``yyyyMMddHHmmss`` in Vietnam time; an empty string for a date not reached yet."""
     return clock.localtime(moment).strftime(DATE_FORMAT) if moment else ""
-
-
-def parse_wire_date(text: str) -> datetime:
-    """The inverse of :func:`wire_date` (an aware datetime in Vietnam time)."""
-    from zoneinfo import ZoneInfo
-
-    return datetime.strptime(text, DATE_FORMAT).replace(tzinfo=ZoneInfo(settings.TIME_ZONE))
 
 
 # --- outbound: status synchronisation ----------------------------------------------------------
@@ -118,7 +112,7 @@ def _fees(dossier: Dossier, *, paid_on_portal: bool) -> dict[str, Any]:
     ]
     if paid_on_portal:
         paid = PAID_ON_PORTAL
-    elif invoice.status == "paid" and invoice.channel == "online":
+    elif invoice.status == InvoiceStatus.PAID and invoice.channel == PaymentChannel.ONLINE:
         paid = PAID_ON_LOCAL_GATEWAY
     else:
         paid = NOT_PAID_ONLINE

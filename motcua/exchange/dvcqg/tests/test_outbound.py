@@ -267,3 +267,16 @@ def test_changes_made_while_the_portal_was_paused_are_sent_by_the_resync_job(
     ]
     assert [h["status"] for h in state.snapshot()["dossiers"][dossier.code]["history"]] == [1, 4]
     assert StatusSync.objects.get(dossier=dossier).sequence == newest.pk
+
+
+def test_a_fee_paid_through_the_province_gateway_is_reported_as_such(
+    world: World, portal: Peer, stub_pdfs: bytes
+) -> None:
+    from motcua.payments import services as payments
+    from motcua.payments.models import PaymentChannel
+
+    dossier = world.submit()
+    payments.mark_paid(dossier.invoice.pk, channel=PaymentChannel.ONLINE, actor="gateway:test")
+    services.accept(dossier.pk, actor=world.pleiku.receiver)
+
+    assert [r["DuocThanhToanTrucTuyen"] for r in records(dossier)] == [0, 2]
