@@ -27,6 +27,14 @@ RECIPIENT_KINDS = (
 )
 
 
+def recipient_choices() -> list[tuple[str, list[tuple[int, str]]]]:
+    """Agencies grouped by kind, the province's own first, then the communes."""
+    groups: dict[str, list[tuple[int, str]]] = {kind: [] for kind in RECIPIENT_KINDS}
+    for agency in Agency.objects.filter(kind__in=RECIPIENT_KINDS).order_by("name"):
+        groups[agency.kind].append((agency.pk, agency.name))
+    return [(str(AgencyKind(kind).label), rows) for kind, rows in groups.items() if rows]
+
+
 def _name_fields(form: forms.BaseForm) -> None:
     """Stock messages do not say which field is wrong; these do."""
     for field in form.fields.values():
@@ -73,6 +81,8 @@ class ComposeForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
     )  # fmt: skip
 
+    replaces_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         registry = marks_module.marks()
@@ -82,8 +92,7 @@ class ComposeForm(forms.Form):
         fields["doc_type"].initial = "cong-van"
         fields["urgency"].choices = [(m.key, m.name) for m in registry.urgency.values()]
         fields["secrecy"].choices = [(m.key, m.name) for m in registry.secrecy.values()]
-        recipients = Agency.objects.filter(kind__in=RECIPIENT_KINDS).order_by("kind", "name")
-        fields["recipient_ids"].choices = [(a.pk, a.name) for a in recipients]
+        fields["recipient_ids"].choices = recipient_choices()
         _name_fields(self)
 
     def draft(self) -> Draft:
@@ -102,7 +111,20 @@ class ComposeForm(forms.Form):
             urgency=data["urgency"],
             secrecy=data["secrecy"],
             due_date=data["due_date"],
+            replaces_id=data["replaces_id"],
         )
+
+
+class PeerForm(forms.Form):
+    peer_code = forms.CharField(
+        label=gettext_lazy("Mã định danh cơ quan nhận"), max_length=35,
+        help_text=gettext_lazy("Cơ quan thuộc hệ thống khác, ví dụ H64.02."),
+    )  # fmt: skip
+    peer_name = forms.CharField(label=gettext_lazy("Tên cơ quan nhận"), max_length=200)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _name_fields(self)
 
 
 class ReasonForm(forms.Form):

@@ -88,7 +88,7 @@ def _open_dispatch(pk: int, actor: Any, peer_code: str, peer_name: str) -> Dispa
         document=document, agency=None, peer_code=peer_code, peer_name=nfc(peer_name) or peer_code,
         status=DispatchStatus.SENT, status_at=now, sent_at=now,
     )  # fmt: skip
-    services._history(document, "sent", actor=actor, at=now, dispatch=dispatch, note=peer_code)
+    services._history(document, "sent", actor=actor, at=now, dispatch=dispatch)
     return dispatch
 
 

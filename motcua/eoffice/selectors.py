@@ -127,6 +127,8 @@ def document_actions(user: Any, document: OfficialDocument) -> list[str]:
 
     state = document.state
     actions = []
+    if state == DocumentState.DRAFT and role(Role.SPECIALIST, Role.CLERK, Role.LEADER):
+        actions.append("edit")
     if state == DocumentState.DRAFT and role(Role.SPECIALIST, Role.CLERK):
         actions.append("submit")
     if state == DocumentState.IN_REVIEW and role(Role.LEADER):
@@ -139,8 +141,10 @@ def document_actions(user: Any, document: OfficialDocument) -> list[str]:
         pending = document.addressees.exclude(pk__in=document.dispatches.values("agency_id"))
         if pending.exists():
             actions.append("dispatch")
+    if state == DocumentState.ISSUED and role(Role.CLERK):
+        actions.append("send_to_peer")
     if state == DocumentState.ISSUED and role(Role.CLERK, Role.LEADER):
-        actions += ["update", "revoke"]
+        actions += ["update", "replace", "revoke"]
     return actions
 
 

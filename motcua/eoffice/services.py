@@ -274,6 +274,67 @@ def compose_document(draft: Draft, *, actor: Any) -> OfficialDocument:
     return document
 
 
+@transaction.atomic
+def edit_draft(pk: int, draft: Draft, *, actor: Any) -> OfficialDocument:
+    """Change a draft (after it was sent back, or before it is submitted); the issuer stays."""
+    document = _step(
+        pk, actor, roles=(Role.SPECIALIST, Role.CLERK, Role.LEADER), sources=(DocumentState.DRAFT,)
+    )
+    if draft.issuer_id != document.issuer_id:
+        raise InvalidInput(
+            _("Không đổi được cơ quan ban hành của dự thảo."), field="issuer_id", code="fixed"
+        )
+    issuer, recipients = _check_draft(draft, actor)
+    doc_type = marks_module.marks().types[draft.doc_type]
+    drafting_unit = nfc(draft.drafting_unit) or ("VP" if doc_type.is_letter else "")
+    summary = nfc(draft.summary)
+    changes = {
+        "doc_type": doc_type.key,
+        "drafting_unit": drafting_unit,
+        "symbol": make_symbol(issuer, doc_type, drafting_unit),
+        "series": "mat" if draft.secrecy != "thuong" else "",
+        "summary": summary,
+        "search_key": search_key(summary)[:500],
+        "content": draft.content.strip(),
+        "signer_competence": draft.signer_competence,
+        "signer_position": nfc(draft.signer_position),
+        "signer_name": nfc(draft.signer_name),
+        "recipients_note": draft.recipients_note.strip(),
+        "urgency": draft.urgency,
+        "secrecy": draft.secrecy,
+        "due_date": draft.due_date,
+        "replaces_id": draft.replaces_id,
+        "updated_at": clock.now(),
+    }
+    for name, value in changes.items():
+        setattr(document, name, value)
+    document.save(update_fields=list(changes))
+    document.addressees.set(recipients)
+    _history(document, "edited", actor=actor, at=document.updated_at)
+    return document
+
+
+def draft_of(document: OfficialDocument) -> Draft:
+    """The compose form's values of an existing draft."""
+    assert document.issuer_id is not None  # noqa: S101
+    return Draft(
+        issuer_id=document.issuer_id,
+        doc_type=document.doc_type,
+        summary=document.summary,
+        content=document.content,
+        signer_position=document.signer_position,
+        signer_competence=document.signer_competence,
+        signer_name=document.signer_name,
+        drafting_unit=document.drafting_unit,
+        recipient_ids=list(document.addressees.values_list("pk", flat=True)),
+        recipients_note=document.recipients_note,
+        urgency=document.urgency,
+        secrecy=document.secrecy,
+        due_date=document.due_date,
+        replaces_id=document.replaces_id,
+    )
+
+
 def _load(pk: int, actor: Any, *, for_update: bool = True) -> OfficialDocument:
     queryset = permissions.visible_to(actor, OfficialDocument.objects.select_related("issuer"))
     if for_update:
@@ -479,7 +540,7 @@ def dispatch_document(pk: int, *, actor: Any) -> list[Dispatch]:
             status_at=now,
             sent_at=now,
         )
-        _history(document, "sent", actor=actor, at=now, dispatch=dispatch, note=agency.name)
+        _history(document, "sent", actor=actor, at=now, dispatch=dispatch)
         IncomingEntry.objects.create(dispatch=dispatch, agency=agency, arrived_at=now)
         _set_status(dispatch, DispatchStatus.RECEIVED, actor="system", note="")
         created.append(dispatch)

@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("soan-thao/", views.compose, name="compose"),
     path("<int:pk>/", views.document, name="document"),
     path("<int:pk>/tep/", views.document_pdf, name="pdf"),
+    path("<int:pk>/sua/", views.edit, name="edit"),
     path("<int:pk>/<slug:action>/", views.act, name="act"),
     path("den/<int:pk>/<slug:action>/", views.entry_act, name="entry_act"),
 ]

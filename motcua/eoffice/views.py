@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from motcua.core.errors import InvalidInputs, MotcuaError, NotFound
 from motcua.core.web import add_error_to_form, flash_error
-from motcua.eoffice import forms, permissions, selectors, services
+from motcua.eoffice import forms, peers, permissions, selectors, services
 from motcua.eoffice.models import DocumentHistory, IncomingEntry, OfficialDocument
 
 logger = logging.getLogger(__name__)
@@ -78,10 +78,19 @@ def incoming(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def compose(request: HttpRequest) -> HttpResponse:
+    """A new draft; ``?thay-the=<id>`` starts the replacement of an issued document."""
     user: Any = request.user
     if not permissions.drafting_agencies(user):
         raise Http404
-    form = forms.ComposeForm(request.POST or None, user=user)
+    initial: dict[str, Any] = {}
+    replaced = request.GET.get("thay-the", "")
+    if replaced.isdigit():
+        try:
+            old = selectors.get_document(user, int(replaced))
+        except NotFound as error:
+            raise Http404 from error
+        initial = {**vars(services.draft_of(old)), "replaces_id": old.pk}
+    form = forms.ComposeForm(request.POST or None, user=user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             document = services.compose_document(form.draft(), actor=user)
@@ -90,7 +99,30 @@ def compose(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Đã lưu dự thảo."))
             return redirect("eoffice:document", pk=document.pk)
-    return render(request, "eoffice/compose.html", {"form": form})
+    return render(request, "eoffice/compose.html", {"form": form, "replaces": initial})
+
+
+@login_required
+def edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a draft (after it was sent back)."""
+    user: Any = request.user
+    try:
+        document = selectors.get_document(user, pk)
+    except NotFound as error:
+        raise Http404 from error
+    if "edit" not in selectors.document_actions(user, document):
+        raise Http404
+    initial = vars(services.draft_of(document))
+    form = forms.ComposeForm(request.POST or None, user=user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.edit_draft(pk, form.draft(), actor=user)
+        except MotcuaError as error:
+            add_error_to_form(form, error)
+        else:
+            messages.success(request, _("Đã lưu dự thảo."))
+            return redirect("eoffice:document", pk=pk)
+    return render(request, "eoffice/compose.html", {"form": form, "document": document})
 
 
 def _document_page(
@@ -98,7 +130,8 @@ def _document_page(
 ) -> HttpResponse:
     user: Any = request.user
     entries = selectors.entries_for(user, document)
-    panels = {
+    panels: dict[str, Any] = {
+        "send_to_peer": forms.PeerForm(prefix="send_to_peer"),
         "send_back": forms.ReasonForm(prefix="send_back"),
         "revoke": forms.ReasonForm(prefix="revoke"),
         "update": forms.UpdateForm(prefix="update"),
@@ -158,6 +191,7 @@ DONE_MESSAGES: dict[str, Any] = {
     "sign": gettext_lazy("Đã ký số văn bản."),
     "issue": gettext_lazy("Đã phát hành văn bản số %(number)s."),
     "dispatch": gettext_lazy("Đã gửi văn bản tới nơi nhận."),
+    "send_to_peer": gettext_lazy("Đã gửi văn bản ra hệ thống khác."),
     "revoke": gettext_lazy("Đã thu hồi văn bản."),
     "update": gettext_lazy("Đã cập nhật văn bản, nơi nhận đã được báo."),
     "register": gettext_lazy("Đã vào sổ văn bản đến số %(number)s."),
@@ -220,6 +254,17 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         reason = reason_form.cleaned_data["reason"]
         return _run(request, document, action, lambda: service(pk, actor=user, reason=reason),
                     reason_form)  # fmt: skip
+    if action == "send_to_peer":
+        peer_form = forms.PeerForm(request.POST, prefix="send_to_peer")
+        if not peer_form.is_valid():
+            return _document_page(request, document, {action: peer_form})
+        peer = peer_form.cleaned_data
+        return _run(
+            request, document, action,
+            lambda: peers.send_to_peer(pk, actor=user, peer_code=peer["peer_code"],
+                                       peer_name=peer["peer_name"]),
+            peer_form,
+        )  # fmt: skip
     if action == "update":
         update_form = forms.UpdateForm(request.POST, prefix="update")
         if not update_form.is_valid():

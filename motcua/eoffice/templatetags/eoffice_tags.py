@@ -45,6 +45,7 @@ HISTORY_LABELS = {
     "recipient_replaced": _("Nơi nhận được báo thay thế"),
     "recipient_updated": _("Nơi nhận được báo cập nhật"),
     "received_from_peer": _("Nhận từ hệ thống khác"),
+    "edited": _("Sửa dự thảo"),
 }
 
 
@@ -62,6 +63,9 @@ ACTION_LABELS = {
     "sign": _("Ký số"),
     "issue": _("Cấp số và phát hành"),
     "dispatch": _("Gửi văn bản"),
+    "send_to_peer": _("Gửi ra hệ thống khác"),
+    "edit": _("Sửa dự thảo"),
+    "replace": _("Soạn văn bản thay thế"),
     "update": _("Cập nhật"),
     "revoke": _("Thu hồi"),
     "register": _("Vào sổ văn bản đến"),

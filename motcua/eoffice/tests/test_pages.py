@@ -130,3 +130,67 @@ def test_outsiders_get_not_found(office: Office) -> None:
     assert client.get(reverse("eoffice:document", args=[document.pk])).status_code == 404
     response = client.post(reverse("eoffice:act", args=[document.pk, "approve"]))
     assert response.status_code == 404
+
+
+def form_of(draft: Any, **changes: Any) -> dict[str, Any]:
+    data = {k: v for k, v in vars(draft).items() if v is not None}
+    data.update(changes)
+    return data
+
+
+def test_a_draft_sent_back_is_edited_and_submitted_again(office: Office) -> None:
+    world = office.world
+    document = services.compose_document(office.draft(), actor=world.pleiku.specialist)
+    services.submit_for_review(document.pk, actor=world.pleiku.specialist)
+    services.send_back(document.pk, actor=world.pleiku.leader, reason="Sửa trích yếu")
+    client = client_for(world.pleiku.specialist)
+
+    page = client.get(reverse("eoffice:edit", args=[document.pk]))
+    assert page.context["form"].initial["summary"] == document.summary
+    response = client.post(
+        reverse("eoffice:edit", args=[document.pk]),
+        form_of(
+            office.draft(), summary="Đề nghị hướng dẫn chứng thực điện tử", doc_type="to-trinh"
+        ),
+    )
+
+    assert response.status_code == 302
+    document.refresh_from_db()
+    assert (document.summary, document.symbol) == (
+        "Đề nghị hướng dẫn chứng thực điện tử",
+        "TTr-UBND",
+    )
+    assert list(document.history.values_list("action", flat=True)) == [
+        "composed", "submitted", "sent_back", "edited"
+    ]  # fmt: skip
+
+
+def test_a_replacement_is_composed_from_the_issued_document(office: Office, pki: Path) -> None:
+    old = issued_document(office)
+    client = client_for(office.clerk)
+
+    page = client.get(reverse("eoffice:compose"), {"thay-the": old.pk})
+    initial = page.context["form"].initial
+    assert (initial["replaces_id"], initial["summary"]) == (old.pk, old.summary)
+    client.post(reverse("eoffice:compose"),
+                form_of(office.draft(), replaces_id=old.pk, summary="Bản thay thế"))  # fmt: skip
+
+    new = OfficialDocument.objects.get(summary="Bản thay thế")
+    assert new.replaces == old
+
+
+def test_sending_to_another_system_from_the_page(office: Office, pki: Path) -> None:
+    document = issued_document(office)
+    client = client_for(office.clerk)
+
+    bad = client.post(reverse("eoffice:act", args=[document.pk, "send_to_peer"]),
+                      {"send_to_peer-peer_code": "", "send_to_peer-peer_name": "Sở"})  # fmt: skip
+    assert bad.context["panels"]["send_to_peer"].errors["peer_code"] == [
+        "“Mã định danh cơ quan nhận” là bắt buộc."
+    ]
+    client.post(reverse("eoffice:act", args=[document.pk, "send_to_peer"]),
+                {"send_to_peer-peer_code": office.justice.code,
+                 "send_to_peer-peer_name": "Sở Tư pháp (hệ thống khác)"})  # fmt: skip
+
+    dispatch = document.dispatches.get()
+    assert (dispatch.agency, dispatch.status) == (None, DispatchStatus.RECEIVED)
