@@ -194,3 +194,18 @@ def test_sending_to_another_system_from_the_page(office: Office, pki: Path) -> N
 
     dispatch = document.dispatches.get()
     assert (dispatch.agency, dispatch.status) == (None, DispatchStatus.RECEIVED)
+
+
+def test_the_pages_read_in_english(office: Office, pki: Path) -> None:
+    document = issued_document(office)
+    services.dispatch_document(document.pk, actor=office.clerk)
+    client = client_for(office.clerk)
+    client.cookies["django_language"] = "en"
+
+    page = client.get(reverse("eoffice:document", args=[document.pk])).content.decode()
+    listing = client.get(reverse("eoffice:outgoing"), {"tab": "issued"}).content.decode()
+
+    for text in ("Recipients and their status", "Numbered, sealed and issued", "Received",
+                 "Signed PDF", "Send to another system"):  # fmt: skip
+        assert text in page
+    assert "Outgoing documents" in listing and "Search the summaries" in listing
