@@ -209,3 +209,18 @@ def test_the_pages_read_in_english(office: Office, pki: Path) -> None:
                  "Signed PDF", "Send to another system"):  # fmt: skip
         assert text in page
     assert "Outgoing documents" in listing and "Search the summaries" in listing
+
+
+def test_the_incoming_list_costs_the_same_for_one_or_many(
+    office: Office, pki: Path, django_assert_num_queries: Any
+) -> None:
+    client = client_for(office.justice_clerk)
+    counts = []
+    for documents in (1, 3):
+        while len(client.get(reverse("eoffice:incoming")).context["page"].object_list) < documents:
+            services.dispatch_document(issued_document(office).pk, actor=office.clerk)
+        with django_assert_num_queries(7):
+            response = client.get(reverse("eoffice:incoming"))
+        counts.append(len(response.context["page"].object_list))
+
+    assert counts == [1, 3]

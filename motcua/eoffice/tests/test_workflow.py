@@ -20,7 +20,7 @@ from pyhanko_certvalidator import ValidationContext
 from motcua.core.errors import Forbidden, InvalidInputs, InvalidTransition, NotFound
 from motcua.core.models import AuditEntry
 from motcua.deadlines.calendar import default_calendar
-from motcua.eoffice import services
+from motcua.eoffice import services, signing
 from motcua.eoffice.models import DispatchStatus, DocumentState, OfficialDocument, OutgoingEntry
 from motcua.eoffice.tests.conftest import Office
 from motcua.pki import store
@@ -259,3 +259,20 @@ def test_assignment_checks_the_handler_and_the_days(office: Office, pki: Path) -
     }  # fmt: skip
     with pytest.raises(Forbidden):
         services.start_handling(dispatch.incoming.pk, actor=office.justice_handler)
+
+
+def test_without_signing_keys_signing_is_refused_and_nothing_changes(
+    office: Office, settings: Any, tmp_path: Path
+) -> None:
+    settings.MOTCUA_PKI_DIR = tmp_path / "none"
+    world = office.world
+    document = services.compose_document(office.draft(), actor=world.pleiku.specialist)
+    services.submit_for_review(document.pk, actor=world.pleiku.specialist)
+    services.approve_document(document.pk, actor=world.pleiku.leader)
+
+    with pytest.raises(signing.PkiMissing) as caught:
+        services.sign_document(document.pk, actor=world.pleiku.leader)
+
+    document.refresh_from_db()
+    assert (caught.value.code, caught.value.status) == ("pki_missing", 409)
+    assert (document.state, bool(document.pdf)) == (DocumentState.APPROVED, False)
