@@ -27,11 +27,9 @@ from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
-from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import validate_pdf_signature
-from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
@@ -188,7 +186,9 @@ def verify_pdf(content: bytes) -> DocumentReport:
                 code="encrypted",
             )
         embedded = list(reader.embedded_signatures)
-    except (PdfError, ValueError, KeyError, TypeError, AttributeError, IndexError) as error:
+    except InvalidInput:
+        raise
+    except Exception as error:  # noqa: BLE001 (any failure to parse an untrusted file)
         logger.info("pki.verify unreadable error=%s", type(error).__name__)
         raise InvalidInput(
             _("Không đọc được tệp PDF: tệp bị hỏng hoặc không đúng định dạng."),
@@ -214,7 +214,7 @@ def _check(embedded: Any, context: ValidationContext) -> SignatureReport:
     field_name = str(embedded.field_name or "")
     try:
         status = validate_pdf_signature(embedded, context)
-    except (SignatureValidationError, PdfError, ValueError, KeyError, TypeError) as error:
+    except Exception as error:  # noqa: BLE001 (a malformed signature in an untrusted file)
         logger.info("pki.verify broken_signature error=%s", type(error).__name__)
         return SignatureReport(
             field_name=field_name,
