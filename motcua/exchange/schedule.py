@@ -73,7 +73,8 @@ def prune_exchange(worker_id: str) -> dict[str, Any]:
 def refresh_payments(worker_id: str) -> dict[str, Any]:
     from motcua.payments.services import refresh_open_attempts
 
-    return {"attempts": refresh_open_attempts()}
+    by_state = refresh_open_attempts()
+    return {"checked": sum(by_state.values()), **by_state}
 
 
 register(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import ngettext
 
 from motcua.exchange.models import (
     InboxMessage,
@@ -89,8 +90,23 @@ class JobRow:
     run: PeriodicJobRun | None
 
     @property
-    def every_seconds(self) -> int:
-        return int(self.job.every.total_seconds())
+    def every_text(self) -> str:
+        """The interval in the largest whole unit: "15 phút", "1 ngày"."""
+        seconds = int(self.job.every.total_seconds())
+        for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+            if seconds % size == 0:
+                return _interval(seconds // size, unit)
+        return _interval(seconds, "second")
+
+
+def _interval(count: int, unit: str) -> str:
+    texts = {
+        "day": ngettext("%(n)s ngày", "%(n)s ngày", count),
+        "hour": ngettext("%(n)s giờ", "%(n)s giờ", count),
+        "minute": ngettext("%(n)s phút", "%(n)s phút", count),
+        "second": ngettext("%(n)s giây", "%(n)s giây", count),
+    }
+    return texts[unit] % {"n": count}
 
 
 def list_jobs() -> list[JobRow]:

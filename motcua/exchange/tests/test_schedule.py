@@ -131,5 +131,5 @@ def test_payment_job_queries_open_attempts(monkeypatch: pytest.MonkeyPatch) -> N
 
     monkeypatch.setattr("motcua.payments.services.refresh_open_attempts", refresh)
 
-    assert schedule.JOBS["payments.refresh"].run("w1") == {"attempts": {"paid": 2}}
+    assert schedule.JOBS["payments.refresh"].run("w1") == {"checked": 2, "paid": 2}
     assert seen == [{}]

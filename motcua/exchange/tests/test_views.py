@@ -149,6 +149,8 @@ def test_jobs_page_shows_the_last_run_in_english(admin_client: Client, set_now: 
     assert "Status queries of pending online payments" in english
     assert "Succeeded" in english
     assert "Not run yet." in english
+    assert "<td>15 phút</td>" in html and "<td>1 ngày</td>" in html
+    assert "<td>15 minutes</td>" in english and "<td>1 second</td>" in english
 
 
 def test_the_desk_lists_what_was_sent_about_the_dossier(
