@@ -77,7 +77,7 @@ def _outbox_page(
         state = None
     queryset = selectors.list_outbox(peer=peer, stream=stream, state=state)
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    base_query = {key: value for key, value in (("stream", stream),) if value}
+    base_query = {key: value for key, value in (("stream", stream), ("state", state)) if value}
     context = {
         "title": title,
         "peer": peer,

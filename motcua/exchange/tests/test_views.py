@@ -218,3 +218,14 @@ def test_a_message_shows_what_was_sent_and_answered_and_the_view_is_recorded(
     entry = AuditEntry.objects.get(action="personal_data.viewed", actor=world.admin)
     assert (entry.object_id, entry.data) == (str(message.pk), {"purpose": "exchange.outbox"})
     assert admin_client.get("/mot-cua/lien-thong/hop-thu-di/999999/").status_code == 404
+
+
+def test_page_links_keep_the_filters(admin_client: Client, peer: Peer) -> None:
+    for seq in range(55):
+        _post(peer, "dossier:8", seq, OutboxState.DEAD)
+
+    html = admin_client.get("/mot-cua/lien-thong/hop-thu-di/?stream=dossier:8&state=dead")
+    text = html.content.decode()
+
+    assert len(_rows(text, "message")) == 50
+    assert 'href="?stream=dossier%3A8&amp;state=dead&amp;page=2"' in text
