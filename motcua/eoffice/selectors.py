@@ -4,14 +4,17 @@ actions an officer may take on a document now. Every list goes through ``permiss
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from motcua.core import clock
 from motcua.core.errors import NotFound
 from motcua.core.text import search_key
+from motcua.deadlines.calendar import default_calendar
 from motcua.dossiers.permissions import is_province_admin
 from motcua.eoffice import permissions
 from motcua.eoffice.models import (
@@ -176,3 +179,17 @@ def entries_for(user: Any, document: OfficialDocument) -> list[IncomingEntry]:
         .filter(dispatch__document=document)
         .select_related("dispatch__document", "agency", "handler")
     )
+
+
+def registration_due(entry: IncomingEntry) -> datetime:
+    """When the clerk must have registered an arrived document: the same day, at the latest the
+    next working day (Decree 30/2020/NĐ-CP Art. 4); an urgent one (Khẩn, Thượng khẩn, Hỏa tốc)
+    the day it arrives. The end of that working day's office hours."""
+    calendar = default_calendar()
+    arrived = clock.localtime(entry.arrived_at)
+    day = arrived.date()
+    if entry.dispatch.document.urgency != "thuong" and calendar.is_working_day(day):
+        due_day = day
+    else:
+        due_day = calendar.next_working_day(day)
+    return datetime.combine(due_day, calendar.hours.afternoon_close, tzinfo=arrived.tzinfo)

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from motcua.core import clock
 from motcua.core.errors import InvalidInputs, MotcuaError, NotFound
 from motcua.core.web import add_error_to_form, flash_error
 from motcua.eoffice import forms, peers, permissions, selectors, services
@@ -67,7 +68,13 @@ def incoming(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.list_incoming(user, tab, query), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    now = clock.now()
+    rows = []
+    for entry in page.object_list:
+        due = selectors.registration_due(entry) if entry.registered_at is None else None
+        rows.append({"entry": entry, "register_by": due, "late": due is not None and now > due})
     context = {
+        "rows": rows,
         "tabs": _tabs(selectors.INCOMING_TABS, selectors.count_incoming(user, query), tab),
         "page": page,
         "query": query,

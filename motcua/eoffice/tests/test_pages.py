@@ -3,8 +3,10 @@ without diacritics (query counts pinned), a document's actions, and what outside
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -224,3 +226,28 @@ def test_the_incoming_list_costs_the_same_for_one_or_many(
         counts.append(len(response.context["page"].object_list))
 
     assert counts == [1, 3]
+
+
+def test_the_register_shows_when_each_arrival_must_be_registered(
+    office: Office, pki: Path, set_now: Any
+) -> None:
+    """Decree 30 Art. 4: the same day, at the latest the next working day; urgent ones the
+    same day. Friday 27/11/2026 16:00 → Monday 30/11 17:00, or Friday 17:00 when urgent."""
+    hcm = ZoneInfo("Asia/Ho_Chi_Minh")
+    set_now(datetime(2026, 11, 27, 16, 0, tzinfo=hcm))
+    services.dispatch_document(issued_document(office).pk, actor=office.clerk)
+    services.dispatch_document(issued_document(office, urgency="khan").pk, actor=office.clerk)
+    client = client_for(office.justice_clerk)
+
+    set_now(datetime(2026, 11, 30, 9, 0, tzinfo=hcm))
+    monday = client.get(reverse("eoffice:incoming")).context["rows"]
+    set_now(datetime(2026, 12, 1, 9, 0, tzinfo=hcm))
+    tuesday = client.get(reverse("eoffice:incoming")).context["rows"]
+
+    by_urgency = {r["entry"].dispatch.document.urgency: r for r in monday}
+    assert by_urgency["thuong"]["register_by"] == datetime(2026, 11, 30, 17, 0, tzinfo=hcm)
+    assert by_urgency["khan"]["register_by"] == datetime(2026, 11, 27, 17, 0, tzinfo=hcm)
+    assert sorted((r["entry"].dispatch.document.urgency, r["late"]) for r in monday) == [
+        ("khan", True), ("thuong", False)
+    ]  # fmt: skip
+    assert [r["late"] for r in tuesday] == [True, True]
