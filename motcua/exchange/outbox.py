@@ -162,6 +162,8 @@ def claim_next(*, worker_id: str, now: datetime | None = None) -> OutboxMessage 
     """Take the first due message for ``worker_id`` under a lease, or None."""
     now = now or clock.now()
     lease = timedelta(seconds=settings.MOTCUA_OUTBOX_LEASE_SECONDS)
+    if not due_messages(now).exists():
+        return None  # a read: an idle worker takes no write lock (SQLite) every second
     with transaction.atomic():
         candidates = due_messages(now).select_for_update(skip_locked=True, of=("self",))
         message = candidates.first()

@@ -171,7 +171,6 @@ def _claim(job: Job, now: datetime) -> bool:
 def run_job(job: Job, *, worker_id: str) -> JobResult:
     """Run ``job`` now and record its outcome (the caller holds its claim)."""
     started_at = clock.now()
-    _ensure_row(job.name, started_at)
     started = time.monotonic()
     try:
         summary = job.run(worker_id)
@@ -182,6 +181,11 @@ def run_job(job: Job, *, worker_id: str) -> JobResult:
     duration_ms = int((time.monotonic() - started) * 1000)
 
     finished_at = clock.now()
+    idle = outcome == JobOutcome.OK and not _did_something(summary)
+    if not job.exclusive and idle and _recorded_lately(job.name, time.monotonic()):
+        # An idle sweep runs every second in every worker: its row is written once a minute.
+        return JobResult(job.name, outcome, summary, duration_ms)
+    _ensure_row(job.name, started_at)  # run_due made it; a run by hand may not have
     PeriodicJobRun.objects.filter(name=job.name).update(
         next_run_at=max(started_at + job.every, finished_at),
         lease_until=None,
@@ -203,6 +207,18 @@ def run_job(job: Job, *, worker_id: str) -> JobResult:
             summary,
         )
     return JobResult(job.name, outcome, summary, duration_ms)
+
+
+IDLE_RECORD_SECONDS = 60.0
+_last_recorded: dict[str, float] = {}
+
+
+def _recorded_lately(name: str, moment: float) -> bool:
+    """True if this process wrote ``name``'s row less than a minute ago; else note it now."""
+    if moment - _last_recorded.get(name, float("-inf")) < IDLE_RECORD_SECONDS:
+        return True
+    _last_recorded[name] = moment
+    return False
 
 
 def _did_something(summary: dict[str, Any]) -> bool:

@@ -133,3 +133,23 @@ def test_payment_job_queries_open_attempts(monkeypatch: pytest.MonkeyPatch) -> N
 
     assert schedule.JOBS["payments.refresh"].run("w1") == {"checked": 2, "paid": 2}
     assert seen == [{}]
+
+
+@pytest.mark.django_db
+def test_an_idle_shared_sweep_writes_its_row_once_a_minute(
+    only: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = iter([{"delivered": 0}, {"delivered": 0}, {"delivered": 2}, {"delivered": 0}])
+    job = schedule.Job("test.sweep", "Quét", timedelta(0), lambda w: next(work), exclusive=False)
+    only(job)
+    clock_seconds = [0.0]
+    monkeypatch.setattr(schedule.time, "monotonic", lambda: clock_seconds[0])
+    monkeypatch.setattr(schedule, "_last_recorded", {})
+
+    for second in (0.0, 10.0, 20.0, 30.0):
+        clock_seconds[0] = second
+        schedule.run_job(job, worker_id="w1")
+
+    # Written: the first idle run and the run that delivered; not the idle ones in between.
+    row = PeriodicJobRun.objects.get(name="test.sweep")
+    assert (row.runs, row.last_summary) == (2, {"delivered": 2})
