@@ -25,8 +25,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import (
+    Case,
     CharField,
     Count,
     DateTimeField,
@@ -39,6 +41,7 @@ from django.db.models import (
     Q,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.db.models.lookups import GreaterThan, IsNull, LessThan, LessThanOrEqual
@@ -264,11 +267,42 @@ class Facts:
         )
         return Q(Exists(ratings))
 
-    # --- the counted figures ----------------------------------------------------------------
+    # --- one row of facts per dossier -------------------------------------------------------
 
-    def figure(self, key: str) -> Q:
-        """The condition of one counted figure (see ``FIGURES``)."""
-        return FIGURES[key](self)
+    def columns(self) -> dict[str, Any]:
+        """The facts of a dossier as plain columns, each subquery evaluated once per dossier:
+        the counting query (``FIGURE_SQL``) then only compares them."""
+
+        def flag(condition: Q) -> Case:
+            return Case(
+                When(condition, then=Value(1)), default=Value(0), output_field=IntegerField()
+            )
+
+        late = self.late()
+        return {
+            "f_start": Value(self.start, output_field=DateTimeField()),
+            "f_rec": self.received_at(),
+            "f_end": self.ended_at(),
+            "f_res": self.resolved_at(),
+            "f_appr": self.approved_at(),
+            "f_wd": self.withdrawn_at(),
+            "f_ref": self.refused_at(),
+            # 1 late, 0 on time, NULL when the rule cannot apply (no appointment).
+            "f_late": Case(
+                When(late, then=Value(1)),
+                When(~late, then=Value(0)),
+                default=None,
+                output_field=IntegerField(),
+            ),
+            "f_fee": flag(self.fee_bearing()),
+            "f_paid": flag(self.paid_online()),
+            "f_digi": flag(self.digitised()),
+            "f_compl": flag(self.complained_or_disliked()),
+            "f_sat": flag(self.rated(True)),
+            "f_unsat": flag(self.rated(False)),
+            "f_sync": flag(self.synced()),
+            "f_time": self.processing_time(),
+        }
 
 
 FIGURES: dict[str, Callable[[Facts], Q]] = {
@@ -297,3 +331,40 @@ FIGURES: dict[str, Callable[[Facts], Q]] = {
     "rated_satisfied": lambda f: f.resolved() & f.rated(True),
     "rated_unsatisfied": lambda f: f.resolved() & f.rated(False),
 }
+
+
+# The same figures over the columns of ``Facts.columns`` (alias ``t``), for the counting query:
+# each is a SQL condition; both tables must agree (see the reports tests).
+_RECEIVED = "t.f_rec IS NOT NULL AND t.f_rec >= t.f_start"
+_RESOLVED = "t.f_res >= t.f_start"
+_WITHDRAWN = "t.f_wd >= t.f_start AND t.f_rec IS NOT NULL"
+_PENDING = "t.f_rec IS NOT NULL AND t.f_end IS NULL"
+_TIMED = f"(({_RESOLVED}) OR ({_WITHDRAWN}) OR ({_PENDING}))"
+_APPROVED = "t.f_appr >= t.f_start"
+FIGURE_SQL: dict[str, str] = {
+    "carried_over": "t.f_rec < t.f_start AND (t.f_end IS NULL OR t.f_end >= t.f_start)",
+    "received": _RECEIVED,
+    "received_direct": f"{_RECEIVED} AND t.channel = {Channel.DIRECT.value}",
+    "received_online": f"{_RECEIVED} AND t.channel = {Channel.ONLINE.value}",
+    "received_postal": f"{_RECEIVED} AND t.channel = {Channel.POSTAL.value}",
+    "resolved": _RESOLVED,
+    "resolved_on_time": f"{_RESOLVED} AND t.f_late = 0",
+    "resolved_late": f"{_RESOLVED} AND t.f_late = 1",
+    "withdrawn": _WITHDRAWN,
+    "refused": "t.f_ref >= t.f_start",
+    "pending": _PENDING,
+    "pending_on_time": f"{_PENDING} AND t.f_late = 0",
+    "pending_overdue": f"{_PENDING} AND t.f_late = 1",
+    "timed": _TIMED,
+    "timed_on_time": f"{_TIMED} AND t.f_late = 0",
+    "timed_late": f"{_TIMED} AND t.f_late = 1",
+    "synced": f"{_RECEIVED} AND t.f_sync = 1",
+    "fee_bearing": f"{_RECEIVED} AND t.f_fee = 1",
+    "paid_online": f"{_RECEIVED} AND t.f_fee = 1 AND t.f_paid = 1",
+    "approved": _APPROVED,
+    "digitised": f"{_APPROVED} AND t.f_digi = 1",
+    "complained": f"{_RESOLVED} AND t.f_compl = 1",
+    "rated_satisfied": f"{_RESOLVED} AND t.f_sat = 1",
+    "rated_unsatisfied": f"{_RESOLVED} AND t.f_unsat = 1",
+}
+AVERAGE_SQL = f"AVG(CASE WHEN {_RESOLVED} THEN t.f_time END)"

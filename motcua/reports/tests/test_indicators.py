@@ -177,3 +177,16 @@ def test_reporting_presets() -> None:
         (date(2026, 1, 1), date(2026, 12, 31)),
     ]
     assert selectors.presets(date(2026, 1, 5))[1][1:] == (date(2025, 12, 1), date(2025, 12, 31))
+
+
+def test_every_count_matches_its_drill_down(world: World, month: Month) -> None:
+    """The counting query and the drill-down state each figure twice (SQL over the facts'
+    columns, ORM conditions): they must list the same dossiers."""
+    from motcua.reports.indicators import FIGURES
+
+    for as_of in (None, "2026-03-02", "2026-03-05"):
+        period = march(as_of)
+        total = selectors.total_row(Dossier.objects.all(), period)
+        for key in FIGURES:
+            drilled = selectors.drill(Dossier.objects.all(), period, key).count()
+            assert (key, as_of, total.count(key)) == (key, as_of, drilled)
