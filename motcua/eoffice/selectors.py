@@ -141,7 +141,8 @@ def document_actions(user: Any, document: OfficialDocument) -> list[str]:
     if state == DocumentState.SIGNED and role(Role.CLERK):
         actions.append("issue")
     if state == DocumentState.ISSUED and role(Role.CLERK):
-        pending = document.addressees.exclude(pk__in=document.dispatches.values("agency_id"))
+        sent = document.dispatches.filter(agency__isnull=False).values("agency_id")
+        pending = document.addressees.exclude(pk__in=sent)
         if pending.exists():
             actions.append("dispatch")
     if state == DocumentState.ISSUED and role(Role.CLERK):

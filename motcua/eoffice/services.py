@@ -528,7 +528,10 @@ def dispatch_document(pk: int, *, actor: Any) -> list[Dispatch]:
     its inbox at once (status "received"). Sending twice adds only new addressees."""
     document = _step(pk, actor, roles=(Role.CLERK,), sources=(DocumentState.ISSUED,))
     now = clock.now()
-    already = set(document.dispatches.values_list("agency_id", flat=True))
+    # Dispatches to other systems have no agency: NOT IN with a NULL would exclude everything.
+    already = set(
+        document.dispatches.filter(agency__isnull=False).values_list("agency_id", flat=True)
+    )
     created = []
     for agency in document.addressees.exclude(pk__in=already).order_by("pk"):
         dispatch = Dispatch.objects.create(

@@ -147,3 +147,28 @@ def test_an_attachment_that_does_not_match_its_digest_is_refused(office: Office,
         edxml.parse_envelope(edxml._sign(root, office.world.pleiku.committee))
 
     assert (caught.value.code, caught.value.field) == ("envelope_attachment", "Attachment")
+
+
+def test_a_document_sent_to_another_system_first_still_goes_to_its_addressees(
+    office: Office, pki: Path
+) -> None:
+    class Later:
+        """Another province's system: it acknowledges later, by a status message."""
+
+        def send(self, peer_code: str, envelope: bytes) -> bytes:
+            return b""
+
+    document = issued_document(office)
+    previous = transport.set_transport(Later())
+    try:
+        sent = peers.send_to_peer(document.pk, actor=office.clerk, peer_code="H64.02")
+    finally:
+        transport.set_transport(previous)
+    assert sent.status == DispatchStatus.SENT
+
+    [dispatch] = services.dispatch_document(document.pk, actor=office.clerk)
+
+    assert dispatch.agency == office.justice
+    assert sorted(document.dispatches.values_list("peer_code", flat=True)) == sorted(
+        ["H64.02", office.justice.code]
+    )
