@@ -222,6 +222,17 @@ def _register_copy(envelope: edxml.Envelope) -> OfficialDocument:
     return document
 
 
+# How far a recipient has got; statuses only move forward.
+_RANK: dict[str, int] = {
+    DispatchStatus.SENT: 0,
+    DispatchStatus.RECEIVED: 1,
+    DispatchStatus.ACCEPTED: 2,
+    DispatchStatus.REJECTED: 2,
+    DispatchStatus.PROCESSING: 3,
+    DispatchStatus.DONE: 4,
+}
+
+
 def record_status(data: bytes) -> None:
     """A recipient's status from another system: the sender's dispatch moves to it (a status
     already recorded is not recorded twice)."""
@@ -242,7 +253,8 @@ def record_status(data: bytes) -> None:
                 _("Không có văn bản đã gửi tương ứng với thông báo trạng thái."),
                 field="ResponseFor", code="envelope_unknown_document",
             )  # fmt: skip
-        if dispatch.status == message.status:
+        if _RANK[message.status] <= _RANK[dispatch.status]:
+            # A repeat, or a message overtaken by a later one: the latest status stands.
             return
         services._set_status(
             dispatch, message.status, actor="peer:" + message.sender.organ_id,

@@ -172,3 +172,19 @@ def test_a_document_sent_to_another_system_first_still_goes_to_its_addressees(
     assert sorted(document.dispatches.values_list("peer_code", flat=True)) == sorted(
         ["H64.02", office.justice.code]
     )
+
+
+def test_a_late_status_message_does_not_move_a_recipient_back(office: Office, pki: Path) -> None:
+    document = issued_document(office)
+    dispatch = peers.send_to_peer(document.pk, actor=office.clerk, peer_code=office.justice.code)
+    done = edxml.StatusMessage(
+        document_id=document.document_id, sender_organ_id=document.issuer_code, code="",
+        sender=edxml.organ_of(office.justice), status="done", description="", timestamp="",
+    )  # fmt: skip
+    peers.record_status(edxml.build_status(done, seal=office.justice))
+
+    done.status = "processing"
+    peers.record_status(edxml.build_status(done, seal=office.justice))
+
+    dispatch.refresh_from_db()
+    assert dispatch.status == DispatchStatus.DONE
