@@ -100,7 +100,9 @@ def send_to_peer(pk: int, *, actor: Any, peer_code: str, peer_name: str = "") ->
     document = dispatch.document
     assert document.issuer is not None  # noqa: S101
     recipients = [edxml.Organ(organ_id=dispatch.peer_code, name=dispatch.peer_name)]
-    data = edxml.build_envelope(envelope_of(document, recipients), seal=document.issuer)
+    business = "replace" if document.replaces_id else "new"
+    envelope = envelope_of(document, recipients, business=business)
+    data = edxml.build_envelope(envelope, seal=document.issuer)
     logger.info("eoffice.envelope_sent document=%s peer=%s", document.pk, peer_code)
     acknowledgement = transport.send_envelope(peer_code, data)
     if acknowledgement:

@@ -188,3 +188,17 @@ def test_a_late_status_message_does_not_move_a_recipient_back(office: Office, pk
 
     dispatch.refresh_from_db()
     assert dispatch.status == DispatchStatus.DONE
+
+
+def test_a_replacement_sent_to_another_system_replaces_its_copy(office: Office, pki: Path) -> None:
+    old = issued_document(office)
+    peers.send_to_peer(old.pk, actor=office.clerk, peer_code=office.justice.code)
+    new = issued_document(office, replaces_id=old.pk, summary="Bản thay thế")
+
+    peers.send_to_peer(new.pk, actor=office.clerk, peer_code=office.justice.code)
+
+    copies = OfficialDocument.objects.filter(origin="external").order_by("pk")
+    assert [(c.summary, c.state) for c in copies] == [
+        (old.summary, DocumentState.REPLACED), ("Bản thay thế", DocumentState.RECEIVED)
+    ]  # fmt: skip
+    assert copies[1].replaces == copies[0]
