@@ -23,6 +23,7 @@ import hashlib
 import io
 import json
 import logging
+import os
 import platform
 import shutil
 import sqlite3
@@ -241,7 +242,9 @@ def backup(destination: Path) -> BackupSummary:
             "files": files,
         }
         partial = destination.with_name(f".{destination.name}.partial")
-        with tarfile.open(partial, "w:gz") as archive:
+        # Personal data and the signing keys: readable by the owner only.
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as archive:
             _add_bytes(archive, MANIFEST, json.dumps(manifest, indent=1, ensure_ascii=False))
             archive.add(member, arcname=member.name)
             for entry in files:

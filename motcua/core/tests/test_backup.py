@@ -120,6 +120,7 @@ def test_the_manifest_counts_tables_and_hashes_every_file(
     manifest = _manifest(archive)
 
     assert manifest["format"] == "motcua-backup/1"
+    assert archive.stat().st_mode & 0o777 == 0o600
     assert manifest["database"]["vendor"] == connection.vendor
     assert "core.0006_audit_seq_required" in manifest["migrations"]
     counts = {table: entry["rows"] for table, entry in manifest["tables"].items()}

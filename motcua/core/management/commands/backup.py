@@ -17,7 +17,10 @@ class Command(BaseCommand):
         parser.add_argument("dest", help="archive file to write, or a folder to write it in")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        summary = backup.backup(Path(options["dest"]))
+        destination = Path(options["dest"])
+        if options["dest"].endswith(("/", "\\")):
+            destination.mkdir(parents=True, exist_ok=True)  # "DEST/" names a folder
+        summary = backup.backup(destination)
         self.stdout.write(
             f"Đã sao lưu / backed up: {summary.path} — {summary.tables} bảng / tables, "
             f"{summary.rows} dòng / rows, {summary.files} tệp / files, {summary.size} byte."
