@@ -409,8 +409,14 @@ def is_late(dossier: Dossier, period: Period) -> bool | None:
     received, due = getattr(dossier, "r_received_at", None), getattr(dossier, "r_due_at", None)
     if received is None or due is None:
         return None
-    spent = dossier.r_supplement_time  # type: ignore[attr-defined]
-    if not isinstance(spent, timedelta):
-        spent = timedelta(microseconds=int(spent or 0))
+    spent = supplement_time_of(dossier)
     overrun: timedelta = dossier.r_measured_at - due  # type: ignore[attr-defined]
     return bool(dossier.r_supplements > 1 or overrun > spent)  # type: ignore[attr-defined]
+
+
+def supplement_time_of(dossier: Dossier) -> timedelta:
+    """The supplement time annotated by ``drill`` (SQLite answers in microseconds)."""
+    spent = getattr(dossier, "r_supplement_time", None)
+    if isinstance(spent, timedelta):
+        return spent
+    return timedelta(microseconds=int(spent or 0))

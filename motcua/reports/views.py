@@ -7,6 +7,7 @@ Thin: each view reads the user's scope and the period from the request, asks the
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -77,7 +78,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
     rows = selectors.rows_for(dossiers, period, grouping, scope)
     total = selectors.total_row(dossiers, period)
-    chart_rows = rows[:CHART_ROWS] if grouping == "ward" else rows
+    chart_rows = [row for row in rows if row.on_time.percent is not None][:CHART_ROWS]
     chart = charts.percent_bars(
         _("Tỷ lệ đúng hạn (2.1)"), [(row.label, row.on_time.percent) for row in chart_rows], 100
     )
@@ -159,8 +160,12 @@ def dossier_measure(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     events = dossier.events.filter(at__lte=period.moment).select_related("agency")
     late = selectors.is_late(dossier, period)
+    spent = selectors.supplement_time_of(dossier)
+    measured: datetime | None = getattr(dossier, "r_measured_at", None)
     context = {
         "dossier": dossier,
+        "spent": spent,
+        "adjusted": measured - spent if measured is not None else None,
         "period": period,
         "events": events,
         "late": late,

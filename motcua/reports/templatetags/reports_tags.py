@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -9,6 +10,7 @@ from urllib.parse import urlencode
 from django import template
 from django.urls import reverse
 from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 register = template.Library()
 
@@ -24,6 +26,15 @@ def pct(value: Decimal | None) -> str:
 @register.filter
 def num(value: Decimal | None) -> str:
     return "—" if value is None else number_format(value, 2)
+
+
+@register.filter
+def duration(value: timedelta | None) -> str:
+    """timedelta(days=1, minutes=5) → "24 giờ 05 phút" (in the active language)."""
+    if value is None:
+        return "—"
+    minutes = int(value.total_seconds() // 60)
+    return _("%(hours)s giờ %(minutes)02d phút") % {"hours": minutes // 60, "minutes": minutes % 60}
 
 
 @register.filter
