@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
+from motcua.core.errors import MotcuaError
 from motcua.dossiers.models import Dossier, DossierFile, FileKind
 from motcua.pki import verification
+
+logger = logging.getLogger(__name__)
 
 # Documents the system produces and signs (results by the leader and the seal, Mẫu 01 by the
 # center's seal); applicants' attachments are never shown here.
@@ -33,11 +37,17 @@ def verify_dossier_documents(code: str) -> list[StoredReport] | None:
     for record in files:
         with record.file.open("rb") as handle:
             content = handle.read()
+        try:
+            report = verification.verify_pdf(content)
+        except MotcuaError:
+            # A stored file that is no readable PDF is an operator's matter, not the visitor's.
+            logger.warning("pki.stored_unreadable file=%s", record.pk)
+            continue
         reports.append(
             StoredReport(
                 name=record.original_name,
                 kind_label=str(FileKind(record.kind).label),
-                report=verification.verify_pdf(content),
+                report=report,
             )
         )
     return reports

@@ -38,7 +38,8 @@ def read_upload(upload: UploadedFile | None) -> bytes:
 @require_http_methods(["GET", "POST"])
 def verify(request: HttpRequest) -> HttpResponse:
     """Upload a PDF and read the verdict on each of its signatures."""
-    form = VerifyForm(request.POST or None, request.FILES or None)
+    # Bound on every POST, even an empty one: errors are attached to a bound form only.
+    form = VerifyForm(request.POST, request.FILES) if request.method == "POST" else VerifyForm()
     report = None
     status = 200
     if request.method == "POST":

@@ -34,8 +34,13 @@ from motcua.org.services import issue_api_token
 
 MISSING_INT = "2147480000"
 MISSING_TEXT = "KHONG-TON-TAI-0000"
-# Public by design: anyone follows a dossier by its code (status only, no personal data).
-PUBLIC_BY_CODE = {"/api/dossiers/track/{code}"}
+# Public by design, by the dossier's code: following a dossier (status only), and checking the
+# signatures of its result (the QR code printed on it). No personal data on either.
+PUBLIC_BY_CODE = {
+    "/api/dossiers/track/{code}",
+    "xac-thuc/<str:code>/",
+    "/api/signatures/dossiers/{code}",
+}
 # Logging out would end the outsider's session half-way through the sweep.
 NOT_POSTED = {"backoffice:logout", "admin:logout"}
 CONVERTER = re.compile(r"<(?:(?P<conv>[a-z]+):)?(?P<name>\w+)>")
@@ -78,16 +83,12 @@ class Targets:
             return self.dossier.code if forbidden else MISSING_TEXT
         if name in objects:
             return str(objects[name]) if forbidden else MISSING_INT
-        # pk, dossier_id, id, object_id, content_type_id, and any parameter added later.
-        if converter in (None, "str", "slug", "path") and name not in (
-            "pk",
-            "dossier_id",
-            "id",
-            "object_id",
-            "content_type_id",
-        ):
-            return self.dossier.code if forbidden else MISSING_TEXT
-        return str(self.dossier.pk) if forbidden else MISSING_INT
+        if name in ("pk", "dossier_id", "object_id"):
+            return str(self.dossier.pk) if forbidden else MISSING_INT
+        # Any other parameter (a format, a peer, a document of another context) names no
+        # dossier object: the same value in both runs.
+        numeric = converter == "int" or (converter is None and name.endswith("id"))
+        return MISSING_INT if numeric else MISSING_TEXT
 
     def state(self) -> list[tuple[int, str, int]]:
         return [
@@ -248,6 +249,8 @@ def sweep(client: Client, targets: Targets, headers: dict[str, str], pages: bool
     for route, name, _kind in url_patterns() if pages else ():
         TALLY.pages.add(route)
         forbidden, missing = (fill(route, targets, forbidden=flag) for flag in (True, False))
+        if route in PUBLIC_BY_CODE:
+            missing = forbidden
         for method in ("GET", "POST"):
             if method == "POST" and name in NOT_POSTED:
                 continue
