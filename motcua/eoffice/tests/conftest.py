@@ -90,3 +90,22 @@ def make_office(world: World) -> Office:
 @pytest.fixture
 def office(world: World) -> Office:
     return make_office(world)
+
+
+_RENDERED: dict[str, bytes] = {}
+
+
+@pytest.fixture
+def rendered_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For tests about something else than the layout: each document type is rendered by
+    WeasyPrint once per session (about half a second each) and reused; signing stays real."""
+    from motcua.eoffice import services
+
+    real = services.render_pdf
+
+    def render(document: Any) -> bytes:
+        if document.doc_type not in _RENDERED:
+            _RENDERED[document.doc_type] = real(document)
+        return _RENDERED[document.doc_type]
+
+    monkeypatch.setattr(services, "render_pdf", render)

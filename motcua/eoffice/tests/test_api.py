@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from django.test import Client
 
 from motcua.eoffice import envelope as edxml
@@ -14,6 +15,8 @@ from motcua.eoffice.models import OfficialDocument
 from motcua.eoffice.tests.conftest import Office
 from motcua.eoffice.tests.test_workflow import issued_document
 from motcua.org.services import issue_api_token
+
+pytestmark = pytest.mark.usefixtures("rendered_once")
 
 
 def api(user: Any) -> Client:

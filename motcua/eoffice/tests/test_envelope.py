@@ -17,6 +17,8 @@ from motcua.eoffice.models import DispatchStatus, DocumentState, IncomingEntry, 
 from motcua.eoffice.tests.conftest import Office
 from motcua.eoffice.tests.test_workflow import issued_document
 
+pytestmark = pytest.mark.usefixtures("rendered_once")
+
 
 def sample(office: Office) -> edxml.Envelope:
     document = issued_document(office, doc_type="quyet-dinh", urgency="hoa-toc")

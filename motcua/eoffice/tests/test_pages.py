@@ -17,6 +17,8 @@ from motcua.eoffice.models import DispatchStatus, OfficialDocument
 from motcua.eoffice.tests.conftest import Office
 from motcua.eoffice.tests.test_workflow import issued_document
 
+pytestmark = pytest.mark.usefixtures("rendered_once")
+
 
 def client_for(user: Any) -> Client:
     client = Client()
