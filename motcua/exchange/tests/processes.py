@@ -45,7 +45,7 @@ def database_url() -> str:
     return f"postgres://{user}:{password}@{host}:{port}/{settings['NAME']}"
 
 
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30) -> None:
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():

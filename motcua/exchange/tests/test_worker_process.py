@@ -105,7 +105,7 @@ def post_messages(peer: Peer, streams: dict[str, int]) -> None:
 
 def stop(process: subprocess.Popen[str]) -> int:
     process.send_signal(signal.SIGTERM)
-    return process.wait(15)
+    return process.wait(30)
 
 
 def test_peer_down_then_answering_500_then_up_two_workers(
@@ -174,7 +174,7 @@ def test_worker_killed_mid_delivery_is_delivered_once_in_effect(
     try:
         post_messages(peer, {"dossier:7": 3})
         killed = start_worker("w-killed")
-        assert server.hanging.wait(30), worker_log(tmp_path, "w-killed")
+        assert server.hanging.wait(90), worker_log(tmp_path, "w-killed")
         killed.send_signal(signal.SIGKILL)
         killed.wait(10)
         server.release.set()
@@ -220,7 +220,7 @@ def test_worker_runs_queued_tasks_then_stops_when_idle(
     results = [note_peer.enqueue(peer.code) for _ in range(3)]
 
     once = start_worker("w-once", "--once")
-    code = once.wait(60)
+    code = once.wait(120)
 
     rows = DBTaskResult.objects.filter(id__in=[r.id for r in results])
     assert code == 0, worker_log(tmp_path, "w-once")
