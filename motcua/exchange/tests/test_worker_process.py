@@ -42,7 +42,7 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[str]
         MOTCUA_OUTBOX_BACKOFF_SECONDS="0.2",
         MOTCUA_OUTBOX_BACKOFF_CAP_SECONDS="0.5",
         MOTCUA_OUTBOX_MAX_ATTEMPTS="100",
-        MOTCUA_OUTBOX_LEASE_SECONDS="2",
+        MOTCUA_OUTBOX_LEASE_SECONDS="60",
         MOTCUA_PEER_TIMEOUT_SECONDS="5",
         MOTCUA_EXCHANGE_CODE="tinh-52",
         MOTCUA_EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
@@ -173,7 +173,9 @@ def test_worker_killed_mid_delivery_is_delivered_once_in_effect(
     server.start()
     try:
         post_messages(peer, {"dossier:7": 3})
-        killed = start_worker("w-killed")
+        # A short lease, so that the message of the killed worker is free again soon.
+        short_lease = {"MOTCUA_OUTBOX_LEASE_SECONDS": "2"}
+        killed = start_worker("w-killed", extra=short_lease)
         assert server.hanging.wait(90), worker_log(tmp_path, "w-killed")
         killed.send_signal(signal.SIGKILL)
         killed.wait(10)
@@ -183,7 +185,7 @@ def test_worker_killed_mid_delivery_is_delivered_once_in_effect(
         assert first is not None
         assert (first.state, first.attempts, first.claimed_by) == ("sending", 1, "w-killed")
 
-        restarted = start_worker("w-restarted")
+        restarted = start_worker("w-restarted", extra=short_lease)
         wait_for(lambda: states() == {"delivered": 3}, "delivery after the restart")
         exit_code = stop(restarted)
     finally:
