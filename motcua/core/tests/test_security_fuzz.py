@@ -2,10 +2,11 @@
 
 The document is the one the app serves (/api/openapi.json, loaded in-process over WSGI) and
 requests go to the same WSGI application inside the test's database transaction. Each operation
-gets at most ``EXAMPLES`` generated requests (valid and invalid inputs) with a fixed seed, sent
-with an officer's API key and a real dossier's access token so that the protected operations
-are reached too. Every answer must be below 500, carry a declared status code and content type,
-and match the documented schema. The totals are printed at the end of the module.
+gets the examples of schemathesis' explicit phase and at most ``EXAMPLES`` generated requests
+(valid and invalid inputs) with a fixed seed, sent with an officer's API key and a real
+dossier's access token so that the protected operations are reached too. Every answer must be
+below 500, carry a declared status code and content type, and match the documented schema. The
+totals are printed at the end of the module.
 """
 
 from __future__ import annotations
