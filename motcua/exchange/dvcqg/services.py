@@ -57,6 +57,16 @@ def receive_filing(
 def _register(message: InboxMessage, payload: mapping.FilingIn, peer: Peer) -> dict[str, Any]:
     actor = f"peer:{peer.code}"
     filing = mapping.to_filing(payload, message_id=message.message_id)
+    known = (
+        PortalFiling.objects.filter(message_id=filing.message_id)
+        .select_related("dossier__invoice")
+        .first()
+    )
+    if known is not None:
+        # Filed before and its inbox row since pruned (``exchange.prune``): the same answer.
+        invoice_of_known = getattr(known.dossier, "invoice", None)
+        amount = invoice_of_known.amount if invoice_of_known else 0
+        return mapping.filed_reply(filing, known.dossier, amount)
     with _wire_field_names():
         center = _center(filing.center, filing.ward)
         # Before anything is written (files included): the fee the schedule gives this form.

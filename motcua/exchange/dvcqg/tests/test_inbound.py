@@ -213,3 +213,17 @@ def test_a_message_id_as_long_as_the_inbox_takes_is_kept(
 
     assert response.status_code == 201, response.json()
     assert PortalFiling.objects.get().message_id == message_id
+
+
+def test_a_filing_replayed_after_its_inbox_record_was_pruned_gets_the_same_code(
+    world: World, portal: Peer, post_filing: Post
+) -> None:
+    first = post_filing(filing(world), "qg-old")
+    InboxMessage.objects.filter(message_id="qg-old").delete()  # what exchange.prune does
+
+    replay = post_filing(filing(world), "qg-old")
+
+    assert replay.status_code in (200, 201), replay.json()
+    assert replay.json()["MaHoSo"] == first.json()["MaHoSo"]
+    assert Dossier.objects.count() == 1
+    assert PortalFiling.objects.count() == 1
