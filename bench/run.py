@@ -124,7 +124,7 @@ def serve(instance: Instance, app: str, settings: str) -> Any:
     process = subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}",
          "--workers", str(WORKERS), "--threads", str(THREADS), "--worker-class", "gthread",
-         "--backlog", "2048", "--timeout", "120", "--no-control-socket"],
+         "--backlog", "2048", "--timeout", "120", "--no-control-socket", "--keep-alive", "30"],
         env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:

@@ -315,7 +315,7 @@ def _cost_of_lost_notifications(records: list[Record]) -> dict[str, Any]:
     def minutes(items: list[Record]) -> float | None:
         values = [_minutes(r.pay_started_at, r.pay_settled_at) for r in items if r.pay_settled_at]
         clean = [v for v in values if v is not None]
-        return round(statistics.fmean(clean), 2) if clean else None
+        return round(statistics.fmean(clean), 1) if clean else None
 
     return {
         "payments_affected": len(affected),

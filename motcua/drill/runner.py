@@ -32,7 +32,9 @@ from motcua.drill.scenario import Fault, Group, Scenario
 
 logger = logging.getLogger(__name__)
 
-HTTP_TIMEOUT = 30.0
+HTTP_TIMEOUT = 60.0
+# Idle connections are dropped by the client before the server (gunicorn --keep-alive 30) does.
+KEEPALIVE_SECONDS = 10.0
 SUBMIT_ATTEMPTS = 4
 # An idle officer looks at the worklist again after this many scenario minutes at the latest
 # (sooner when a colleague or a citizen's action wakes the unit up).
@@ -70,11 +72,13 @@ class Unit:
     group: Group
     tokens: dict[str, str]
     counter_queue: asyncio.Queue[Record] = field(default_factory=asyncio.Queue)
-    wake: list[asyncio.Event] = field(default_factory=list)
+    wake: list[tuple[str, asyncio.Event]] = field(default_factory=list)
 
-    def notify(self) -> None:
-        for event in self.wake:
-            event.set()
+    def notify(self, *roles: str) -> None:
+        """Wake the officers of these roles (all without roles): work is waiting for them."""
+        for role, event in self.wake:
+            if not roles or role in roles:
+                event.set()
 
 
 @dataclass
@@ -84,11 +88,13 @@ class Branch:
     slug: str
     tokens: dict[str, str]
     group: Group
-    wake: list[asyncio.Event] = field(default_factory=list)
+    wake: list[tuple[str, asyncio.Event]] = field(default_factory=list)
 
-    def notify(self) -> None:
-        for event in self.wake:
-            event.set()
+    def notify(self, *roles: str) -> None:
+        """Wake the officers of these roles (all without roles): work is waiting for them."""
+        for role, event in self.wake:
+            if not roles or role in roles:
+                event.set()
 
 
 @dataclass
@@ -238,7 +244,13 @@ class Drill:
         started = time.perf_counter()
         at = self._now()
         try:
-            response = await client.request(method, url, headers=headers, **kwargs)
+            try:
+                response = await client.request(method, url, headers=headers, **kwargs)
+            except (httpx.RemoteProtocolError, httpx.ReadError):
+                if method != "GET":
+                    raise
+                # A read is safe to repeat once: the connection may have been closed under it.
+                response = await client.request(method, url, headers=headers, **kwargs)
         except httpx.HTTPError as error:
             ms = (time.perf_counter() - started) * 1000
             self.calls.append(
@@ -366,12 +378,17 @@ class Drill:
         unit = self._unit(record.ward)
         if record.channel == "counter":
             await unit.counter_queue.put(record)
-            unit.notify()
+            unit.notify("receiver")
             return
         await self.submit_online(client, record, unit)
+        unit.notify("receiver")
         if record.submitted and record.pays == "online" and record.fee > 0:
             await self.pay_online(record)
-        unit.notify()
+            if not record.paid_confirmed:
+                # The online payment did not go through: the applicant pays at the counter.
+                record.pays = "counter"
+                record.errors.append("online payment fell back to the counter")
+            unit.notify("receiver", "specialist")
 
     async def submit_online(self, client: httpx.AsyncClient, record: Record, unit: Unit) -> None:
         key = uuid.uuid4().hex
@@ -461,7 +478,7 @@ class Drill:
         self, client: httpx.AsyncClient, unit: Unit | Branch, role: str, index: int, count: int
     ) -> None:
         wake = asyncio.Event()
-        unit.wake.append(wake)
+        unit.wake.append((role, wake))
         token = unit.tokens[role]
         tabs = _TABS[role] if isinstance(unit, Unit) else _BRANCH_TABS[role]
         assert self.vt is not None  # noqa: S101
@@ -477,10 +494,10 @@ class Drill:
                     continue
                 await self.vt.work(unit.group.pace_minutes[step])
                 await self._act_on(client, unit, token, item, action)
+                unit.notify(*_NEXT_ROLES.get(action, ()))
                 worked = True
                 break
             if worked:
-                unit.notify()
                 continue
             wake.clear()
             timeout = min(IDLE_POLL_MINUTES * 60 / self.scenario.factor, MAX_IDLE_REAL_SECONDS)
@@ -642,6 +659,7 @@ class Drill:
             await self._act_on(client, unit, token, desk, "record_cash_payment")
         if record.land:
             await self._act_on(client, unit, token, desk, "send_file")
+        unit.notify("specialist")
         return True
 
     def _unit(self, ward: int) -> Unit:
@@ -674,27 +692,36 @@ class Drill:
     # --- the run --------------------------------------------------------------------------------
 
     async def run(self) -> None:
-        limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
-        async with httpx.AsyncClient(
-            base_url=self.base_url, timeout=HTTP_TIMEOUT, limits=limits
-        ) as client:
+        # Waiting for a pooled connection is a queue, not a failure. Each unit's officers and the
+        # citizens have pools of their own, so that one stuck unit cannot starve the others.
+        timeout = httpx.Timeout(HTTP_TIMEOUT, pool=None)
+
+        def new_client(connections: int) -> httpx.AsyncClient:
+            limits = httpx.Limits(max_connections=connections, keepalive_expiry=KEEPALIVE_SECONDS)
+            return httpx.AsyncClient(base_url=self.base_url, timeout=timeout, limits=limits)
+
+        async with contextlib.AsyncExitStack() as stack:
+            client = await stack.enter_async_context(new_client(64))
             await self.discover_units(client)
             self.plan_arrivals()
             self.server_total_before = await self.count_on_server(client)
             await self.set_clock(client)
             assert self.vt is not None  # noqa: S101
             started = time.monotonic()
-            officers = [
-                asyncio.create_task(self.officer(client, unit, role, index, count))
-                for unit in self.units
+            officers = []
+            for unit in self.units:
+                own = await stack.enter_async_context(new_client(6))
                 for role, count in (
                     ("receiver", unit.group.staff["receivers"]),
                     ("specialist", unit.group.staff["specialists"]),
                     ("leader", unit.group.staff["leaders"]),
-                )
-                for index in range(count)
-            ]
-            officers += self._branch_officers(client)
+                ):
+                    officers += [
+                        asyncio.create_task(self.officer(own, unit, role, index, count))
+                        for index in range(count)
+                    ]
+            branch_client = await stack.enter_async_context(new_client(16))
+            officers += self._branch_officers(branch_client)
             citizens = [asyncio.create_task(self.citizen(client, r)) for r in self.records]
             faults = asyncio.create_task(self.faults())
             progress = asyncio.create_task(self.progress())
@@ -704,11 +731,15 @@ class Drill:
             self.stopping = True
             for unit in self.units:
                 unit.notify()
+            for branch in self.branches.values():
+                branch.notify()
             await asyncio.gather(*officers)
             faults.cancel()
             progress.cancel()
             self.real_seconds = time.monotonic() - started
             self._render_progress(final=True)
+        # A client of its own: nothing the virtual users left behind can hold up the count.
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=HTTP_TIMEOUT) as client:
             await self.collect(client)
 
     def _branch_officers(self, client: httpx.AsyncClient) -> list[asyncio.Task[None]]:
@@ -801,6 +832,15 @@ _TABS: dict[str, list[tuple[str, str, str]]] = {
     "leader": [("awaiting_approval", "approve", "approve")],
 }
 
+
+# Whose work an action makes (the officer who acted looks again anyway); none listed: all.
+_NEXT_ROLES: dict[str, tuple[str, ...]] = {
+    "accept": ("specialist",),
+    "record_cash_payment": ("specialist",),
+    "process": ("leader",),
+    "approve": ("receiver", "specialist"),
+    "return_result": ("receiver",),
+}
 
 _BRANCH_TABS: dict[str, list[tuple[str, str, str]]] = {
     "specialist": [

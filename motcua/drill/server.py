@@ -47,7 +47,7 @@ class DrillServer:
         self,
         *,
         workers: int = 2,
-        threads: int = 4,
+        threads: int = 8,
         database_url: str | None = None,
         extra_env: dict[str, str] | None = None,
         keep: bool = False,
@@ -119,6 +119,10 @@ class DrillServer:
                     "60",
                     "--graceful-timeout",
                     "5",
+                    # Longer than the clients keep an idle connection: a connection the server
+                    # has just closed is otherwise reused and fails ("disconnected").
+                    "--keep-alive",
+                    "30",
                     # The control socket has one default path per user: drills side by side
                     # would share it.
                     "--no-control-socket",
