@@ -66,7 +66,7 @@ system-deps:
 	  fi
 
 ## drill: the pilot hour (77 communes of former Gia Lai, civil-status copies, 14:00-15:00) compressed
-## x30 against a throw-away motcua of its own; report in reports/pilot-77/report.html (.json, .csv)
+## x12 against a throw-away motcua of its own; report in reports/pilot-77/report.html (.json, .csv)
 drill: $(STAMP)
 	$(BIN)/motcua drill run pilot-77 --out reports
 
