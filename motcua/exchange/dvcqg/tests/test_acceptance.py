@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -53,8 +54,9 @@ def database_url() -> str:
     db = connection.settings_dict
     if db["ENGINE"].endswith("sqlite3"):
         return f"sqlite:///{db['NAME']}"
-    auth = f"{db['USER']}:{db['PASSWORD']}@" if db["USER"] else ""
-    return f"postgres://{auth}{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
+    auth = f"{quote(db['USER'], safe='')}:{quote(db['PASSWORD'] or '', safe='')}@"
+    host = quote(db["HOST"] or "localhost", safe="")  # a socket folder is a path
+    return f"postgres://{auth if db['USER'] else ''}{host}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def wait_until(check: Callable[[], Any], what: str) -> Any:
