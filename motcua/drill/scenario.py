@@ -111,11 +111,22 @@ def shipped_scenarios() -> list[str]:
     return sorted(path.stem for path in SCENARIO_DIR.glob("*.yaml"))
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML without implicit timestamps: dates stay text and are checked here, with the field's
+    name (PyYAML would fail on 2025-13-01 with no field at all)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def load_scenario(name_or_path: str) -> Scenario:
     """Read and check a scenario file; ``InvalidInputs`` lists every rule broken."""
     path = scenario_path(name_or_path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 (safe)
     except OSError as error:
         raise InvalidInputs(
             [

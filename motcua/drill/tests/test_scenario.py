@@ -137,3 +137,15 @@ def test_unreadable_and_malformed_files(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputs) as caught:
         load_scenario(str(broken))
     assert [(e.field, e.code) for e in caught.value.errors] == [("file", "yaml")]
+
+
+def test_an_impossible_date_in_the_file_names_the_field(tmp_path: Path) -> None:
+    path = tmp_path / "bad-date.yaml"
+    path.write_text(
+        'date: 2025-13-01\nwindow: {start: "14:00", end: "15:00"}\ncompression: 60\n'
+        "groups: [{units: all, procedures: [{code: '2.000635', per_hour: 1}]}]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InvalidInputs) as caught:
+        load_scenario(str(path))
+    assert [(e.field, e.code) for e in caught.value.errors] == [("date", "date")]
