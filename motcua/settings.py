@@ -80,6 +80,8 @@ MOTCUA_WORKER_INTERVAL_SECONDS = float(_env("MOTCUA_WORKER_INTERVAL_SECONDS", "1
 MOTCUA_EXCHANGE_RETENTION_DAYS = int(_env("MOTCUA_EXCHANGE_RETENTION_DAYS", "365"))
 # Background tasks: the database queue by default (no extra service); e.g. a Redis backend.
 MOTCUA_TASKS_BACKEND = _env("MOTCUA_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")
+# A queued task still running after this long is taken as abandoned (its worker died) and rerun.
+MOTCUA_TASK_LEASE_SECONDS = float(_env("MOTCUA_TASK_LEASE_SECONDS", "3600"))
 # National Public Service Portal (motcua/exchange/dvcqg): where status updates go, and the secret
 # shared with it. Without a secret only demo mode registers the portal (with a development one).
 MOTCUA_DVCQG_URL = _env("MOTCUA_DVCQG_URL", "http://127.0.0.1:8090")

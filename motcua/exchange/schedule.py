@@ -64,6 +64,12 @@ def escalate_dossiers(worker_id: str) -> dict[str, Any]:
     return asdict(escalate())
 
 
+def requeue_tasks(worker_id: str) -> dict[str, Any]:
+    from motcua.exchange.queue import requeue_stale_tasks
+
+    return requeue_stale_tasks()
+
+
 def prune_exchange(worker_id: str) -> dict[str, Any]:
     from motcua.exchange.retention import prune
 
@@ -100,6 +106,16 @@ register(
         _("Tra cứu trạng thái thanh toán trực tuyến đang chờ"),
         timedelta(minutes=5),
         refresh_payments,
+    )
+)
+register(
+    Job(
+        "tasks.requeue",
+        _("Đưa lại vào hàng đợi tác vụ của tiến trình nền đã dừng đột ngột"),
+        # Checked a few times per lease, at most every 5 minutes.
+        timedelta(seconds=min(300.0, settings.MOTCUA_TASK_LEASE_SECONDS / 2)),
+        requeue_tasks,
+        timeout=timedelta(minutes=1),
     )
 )
 register(

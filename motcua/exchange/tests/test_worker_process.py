@@ -266,3 +266,32 @@ def test_a_slow_peer_times_out_and_the_retry_is_answered_alike(
     assert server.order_in("dossier:9") == [1, 2]
     assert first.attempts == 2 and first.response == {"received": 1}
     assert "reason=timeout (ReadTimeout)" in worker_log(tmp_path, "w-slow")
+
+
+def test_a_task_whose_worker_was_killed_runs_again(
+    start_worker: Callable[..., subprocess.Popen[str]], tmp_path: Path
+) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from motcua.exchange.tests.tasks import wait_for_file
+
+    go = tmp_path / "go"
+    result = wait_for_file.enqueue(str(go))
+    short_lease = {"MOTCUA_TASK_LEASE_SECONDS": "2"}
+
+    killed = start_worker("w-task-killed", extra=short_lease)
+    wait_for(lambda: Path(f"{go}.started").exists(), "the task to start")
+    killed.send_signal(signal.SIGKILL)
+    killed.wait(10)
+    assert DBTaskResult.objects.get(id=result.id).status == "RUNNING"
+    go.write_text("xong")
+
+    rescuer = start_worker("w-task-rescuer", extra=short_lease)
+    wait_for(
+        lambda: DBTaskResult.objects.get(id=result.id).status == "SUCCESSFUL", "the task rerun"
+    )
+    assert stop(rescuer) == 0
+
+    row = DBTaskResult.objects.get(id=result.id)
+    assert (row.return_value, row.worker_ids) == ("xong", ["w-task-killed", "w-task-rescuer"])
+    assert f"tasks.requeued task={result.id}" in worker_log(tmp_path, "w-task-rescuer")
