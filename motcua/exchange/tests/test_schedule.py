@@ -33,6 +33,8 @@ def test_the_registry_holds_the_province_jobs() -> None:
     assert every["dossiers.escalate"] == timedelta(minutes=15)
     assert every["payments.refresh"] == timedelta(minutes=5)
     assert every["dvcqg.resync"] == timedelta(minutes=5)
+    assert every["tasks.requeue"] == timedelta(minutes=5)
+    assert every["exchange.prune"] == timedelta(days=1)
     assert [name for name, job in schedule.JOBS.items() if not job.exclusive] == ["exchange.outbox"]
 
 
