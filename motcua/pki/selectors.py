@@ -35,8 +35,12 @@ def verify_dossier_documents(code: str) -> list[StoredReport] | None:
         return [] if Dossier.objects.filter(code=code).exists() else None
     reports = []
     for record in files:
-        with record.file.open("rb") as handle:
-            content = handle.read()
+        try:
+            with record.file.open("rb") as handle:
+                content = handle.read()
+        except FileNotFoundError:
+            logger.warning("pki.stored_missing file=%s", record.pk)
+            continue
         try:
             report = verification.verify_pdf(content)
         except MotcuaError:
