@@ -208,3 +208,13 @@ def test_api_rating_once(world: World, month: Month) -> None:
         **token,
     )
     assert (complaint.status_code, complaint.json()["field"]) == (422, "content")
+
+
+def test_dashboard_and_export_in_english(world: World, month: Month) -> None:
+    client = client_for(world.admin)
+    client.cookies["django_language"] = "en"
+    html = client.get(f"/mot-cua/bao-cao/?{MARCH}").content.decode()
+    assert "Province dashboard" in html and "Ranking of communes by on-time rate" in html
+    assert "55.6%" in html
+    text = client.get(f"/mot-cua/bao-cao/xuat.csv?{MARCH}&group=procedure").content.decode()
+    assert text.lstrip("\ufeff").startswith("Unit,Carried over,Received in the period")
