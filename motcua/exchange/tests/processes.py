@@ -4,6 +4,7 @@ a small peer on 127.0.0.1."""
 from __future__ import annotations
 
 import json
+import os
 import socket
 import sys
 import threading
@@ -131,3 +132,14 @@ class PeerServer:
 
     def order_in(self, stream: str) -> list[int]:
         return [seq for _id, seq, s in self.accepted if s == stream]
+
+
+def report_counts(capsys: pytest.CaptureFixture[str], text: str) -> None:
+    """Show the fault tests' counts in the test output, also under pytest-xdist (whose workers'
+    captured output never reaches the terminal): there they go to the inherited stderr."""
+    line = f"\n[exchange] {text}\n"
+    with capsys.disabled():
+        if os.environ.get("PYTEST_XDIST_WORKER"):
+            os.write(2, line.encode())
+        else:
+            sys.stdout.write(line)

@@ -16,7 +16,14 @@ import psycopg
 import pytest
 from django.db import connection
 
-from motcua.exchange.tests.processes import MOTCUA, SECRET, PeerServer, free_port, wait_for
+from motcua.exchange.tests.processes import (
+    MOTCUA,
+    SECRET,
+    PeerServer,
+    free_port,
+    report_counts,
+    wait_for,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 THROWAWAY = ROOT / "scripts" / "pg-throwaway.sh"
@@ -125,12 +132,12 @@ def test_worker_rides_out_a_database_restart(
         server.stop()
 
     log = log_path.read_text()
-    with capsys.disabled():
-        print(  # noqa: T201 (the counts the fault tests report)
-            f"\n[exchange] database restarted under the worker: "
-            f"failed steps={log.count('worker.step_failed')} delivered={len(server.accepted)} "
-            f"requests={len(server.requests)}"
-        )
+    report_counts(
+        capsys,
+        f"database restarted under the worker: "
+        f"failed steps={log.count('worker.step_failed')} delivered={len(server.accepted)} "
+        f"requests={len(server.requests)}",
+    )
     assert exit_code == 0
     assert len(server.requests) == 2
     assert "worker.stopped worker=w-db" in log

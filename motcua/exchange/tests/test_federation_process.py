@@ -27,6 +27,7 @@ from motcua.exchange.tests.processes import (
     MOTCUA,
     database_url,
     free_port,
+    report_counts,
     wait_for,
 )
 from motcua.exchange.transport import HttpTransport
@@ -187,10 +188,10 @@ def test_two_installations_exchange_signed_envelopes(
     assert f"tinh-52\tprovince\t{gialai.url}\toutbox: delivered 1\tinbox: 1" in listing
 
     codes = gialai.stop() + neighbour.stop()
-    with capsys.disabled():
-        print(  # noqa: T201 (the counts the fault tests report)
-            f"\n[exchange] two installations: sent={OutboxMessage.objects.count()} "
-            f"delivered=1 refused=1 (HTTP 401) received=1 duplicate answered alike=1 "
-            f"exit codes={codes}"
-        )
+    report_counts(
+        capsys,
+        f"two installations: sent={OutboxMessage.objects.count()} "
+        f"delivered=1 refused=1 (HTTP 401) received=1 duplicate answered alike=1 "
+        f"exit codes={codes}",
+    )
     assert codes == [0, 0, 0, 0]

@@ -25,6 +25,7 @@ from motcua.exchange.tests.processes import (
     PeerServer,
     database_url,
     free_port,
+    report_counts,
     wait_for,
 )
 
@@ -139,13 +140,13 @@ def test_peer_down_then_answering_500_then_up_two_workers(
 
     total = sum(streams.values())
     attempts = sum(OutboxMessage.objects.values_list("attempts", flat=True))
-    with capsys.disabled():
-        print(  # noqa: T201 (the counts the fault tests report)
-            f"\n[exchange] peer down/500/up, 2 workers: messages={total} "
-            f"attempts={attempts} (while down {attempts_while_down}) "
-            f"requests={len(server.requests)} http500={server.errors_given} "
-            f"accepted={len(server.accepted)} duplicates={len(server.requests) - total - 5}"
-        )
+    report_counts(
+        capsys,
+        f"peer down/500/up, 2 workers: messages={total} "
+        f"attempts={attempts} (while down {attempts_while_down}) "
+        f"requests={len(server.requests)} http500={server.errors_given} "
+        f"accepted={len(server.accepted)} duplicates={len(server.requests) - total - 5}",
+    )
     assert exit_codes == [0, 0]
     assert server.bad_signatures == 0
     assert server.errors_given == 5
@@ -192,13 +193,13 @@ def test_worker_killed_mid_delivery_is_delivered_once_in_effect(
         server.stop()
 
     first.refresh_from_db()
-    with capsys.disabled():
-        print(  # noqa: T201 (the counts the fault tests report)
-            f"\n[exchange] worker SIGKILLed mid-delivery: messages=3 "
-            f"requests={len(server.requests)} accepted={len(server.accepted)} "
-            f"resent={len(server.requests) - len(server.accepted)} "
-            f"first message attempts={first.attempts}"
-        )
+    report_counts(
+        capsys,
+        f"worker SIGKILLed mid-delivery: messages=3 "
+        f"requests={len(server.requests)} accepted={len(server.accepted)} "
+        f"resent={len(server.requests) - len(server.accepted)} "
+        f"first message attempts={first.attempts}",
+    )
     assert exit_code == 0
     # The message in flight was sent again after its lease ran out; the peer saw it twice
     # under the same id and handled it once.
@@ -254,12 +255,12 @@ def test_a_slow_peer_times_out_and_the_retry_is_answered_alike(
 
     first = OutboxMessage.objects.order_by("id").first()
     assert first is not None
-    with capsys.disabled():
-        print(  # noqa: T201 (the counts the fault tests report)
-            f"\n[exchange] slow peer (3 s answer, 1 s timeout): messages=2 "
-            f"requests={len(server.requests)} accepted={len(server.accepted)} "
-            f"first message attempts={first.attempts}"
-        )
+    report_counts(
+        capsys,
+        f"slow peer (3 s answer, 1 s timeout): messages=2 "
+        f"requests={len(server.requests)} accepted={len(server.accepted)} "
+        f"first message attempts={first.attempts}",
+    )
     assert exit_code == 0
     assert server.requests.count(str(first.message_id)) == 2
     assert len(server.accepted) == 2
