@@ -13,5 +13,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("hop-thu-di/<int:pk>/gui-lai/", views.retry, name="retry"),
     path("ho-so/<int:pk>/", views.dossier_outbox, name="dossier"),
     path("hop-thu-den/", views.inbox_list, name="inbox"),
+    path("hop-thu-den/<int:pk>/", views.inbox_detail, name="inbox_message"),
     path("tac-vu/", views.jobs, name="jobs"),
 ]

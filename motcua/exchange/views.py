@@ -185,5 +185,23 @@ def inbox_list(request: HttpRequest) -> HttpResponse:
 
 
 @operator_only
+def inbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One inbound message: what the peer sent and the reply we gave (personal-data view)."""
+    message = selectors.list_inbox().filter(pk=pk).first()
+    if message is None:
+        raise Http404
+    audit.record_personal_data_view(message, actor=request.user, purpose="exchange.inbox")
+    context = {
+        "m": message,
+        "payload": json.dumps(message.payload, ensure_ascii=False, indent=2),
+        "response": json.dumps(message.result, ensure_ascii=False, indent=2)
+        if message.result is not None
+        else "",
+        "section": "inbox",
+    }
+    return _render(request, "inbox_message.html", context)
+
+
+@operator_only
 def jobs(request: HttpRequest) -> HttpResponse:
     return _render(request, "jobs.html", {"rows": selectors.list_jobs()})

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from motcua.core.models import AuditEntry
 from motcua.exchange import inbox, outbox, schedule
-from motcua.exchange.models import OutboxMessage, OutboxState, Peer
+from motcua.exchange.models import InboxMessage, OutboxMessage, OutboxState, Peer
 
 PAGES = [
     "/mot-cua/lien-thong/",
@@ -229,3 +229,22 @@ def test_page_links_keep_the_filters(admin_client: Client, peer: Peer) -> None:
 
     assert len(_rows(text, "message")) == 50
     assert 'href="?stream=dossier%3A8&amp;state=dead&amp;page=2"' in text
+
+
+def test_an_inbound_message_shows_what_came_and_what_we_answered(
+    admin_client: Client, world: Any, peer: Peer
+) -> None:
+    inbox.receive(
+        peer=peer, message_id="m-7", kind="exchange.ping", payload={"seq": 7},
+        handle=lambda m: {"pong": True},
+    )  # fmt: skip
+    message = InboxMessage.objects.get()
+
+    listing = admin_client.get("/mot-cua/lien-thong/hop-thu-den/").content.decode()
+    html = admin_client.get(f"/mot-cua/lien-thong/hop-thu-den/{message.pk}/").content.decode()
+
+    assert f'href="/mot-cua/lien-thong/hop-thu-den/{message.pk}/"' in listing
+    assert "<code>m-7</code>" in html
+    assert "&quot;pong&quot;: true" in html
+    entry = AuditEntry.objects.get(action="personal_data.viewed")
+    assert (entry.object_id, entry.data) == (str(message.pk), {"purpose": "exchange.inbox"})
