@@ -92,8 +92,7 @@ def indicators(
     if group == "province" and not scope.province:
         raise NotFound()
     dossiers = scope.filter(Dossier.objects.all())
-    rows = selectors.rows_for(dossiers, period, group, scope)
-    total = selectors.total_row(dossiers, period)
+    rows, total = selectors.table(dossiers, period, group, scope)
     return {
         "period": {"first_day": period.first, "last_day": period.last, "moment": period.moment},
         "grouping": group,

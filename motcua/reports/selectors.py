@@ -300,19 +300,50 @@ class Row:
 
     @property
     def avg_days(self) -> Decimal | None:
-        spent = self.figures.get("avg_time")
+        spent = _as_timedelta(self.figures.get("avg_time"))
         if spent is None:
             return None
-        if not isinstance(spent, timedelta):  # SQLite may answer in microseconds
-            spent = timedelta(microseconds=float(spent))
         days = Decimal(spent.total_seconds()) / Decimal(86400)
         return days.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def table(
+    queryset: QuerySet[Dossier], period: Period, grouping: str, scope: Scope
+) -> tuple[list[Row], Row]:
+    """The rows of a grouping and their total, from one counting query: every dossier is in
+    exactly one group, so the total is the sum of the groups."""
+    figures = aggregate(queryset, period, grouping)
+    return _rows(figures, grouping, scope), Row(None, str(_("Tổng cộng")), _sum(figures))
+
+
+def _sum(figures: dict[Any, dict[str, Any]]) -> dict[str, Any]:
+    total: dict[str, Any] = {key: 0 for key in FIGURE_SQL}
+    spent, resolved = timedelta(0), 0
+    for values in figures.values():
+        for key in FIGURE_SQL:
+            total[key] += int(values.get(key) or 0)
+        average = _as_timedelta(values.get("avg_time"))
+        if average is not None:
+            count = int(values.get("resolved") or 0)
+            spent, resolved = spent + average * count, resolved + count
+    total["avg_time"] = spent / resolved if resolved else None
+    return total
+
+
+def _as_timedelta(value: Any) -> timedelta | None:
+    """An average duration as the database answers it (SQLite: microseconds)."""
+    if value is None or isinstance(value, timedelta):
+        return value
+    return timedelta(microseconds=float(value))
 
 
 def rows_for(queryset: QuerySet[Dossier], period: Period, grouping: str, scope: Scope) -> list[Row]:
     """The table of a grouping, labelled; for communes every commune in scope is listed
     (ranked by on-time rate, then by dossiers received), also those without dossiers."""
-    figures = aggregate(queryset, period, grouping)
+    return _rows(aggregate(queryset, period, grouping), grouping, scope)
+
+
+def _rows(figures: dict[Any, dict[str, Any]], grouping: str, scope: Scope) -> list[Row]:
     if grouping == "ward":
         return _ward_rows(figures, scope)
     labels = _labels(grouping, [key for key in figures if key is not None])

@@ -76,8 +76,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     grouping = _grouping(request, scope)
     dossiers = scope.filter(Dossier.objects.all())
 
-    rows = selectors.rows_for(dossiers, period, grouping, scope)
-    total = selectors.total_row(dossiers, period)
+    rows, total = selectors.table(dossiers, period, grouping, scope)
     chart_rows = [row for row in rows if row.on_time.percent is not None][:CHART_ROWS]
     chart = charts.percent_bars(
         _("Tỷ lệ đúng hạn (2.1)"), [(row.label, row.on_time.percent) for row in chart_rows], 100
@@ -184,8 +183,7 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
     period = _period(request)
     grouping = _grouping(request, scope)
     dossiers = scope.filter(Dossier.objects.all())
-    rows = selectors.rows_for(dossiers, period, grouping, scope)
-    total = selectors.total_row(dossiers, period)
+    rows, total = selectors.table(dossiers, period, grouping, scope)
     table = exports.table(rows, total, grouping)
     name = f"bao-cao-{grouping}-{period.first:%Y%m%d}-{period.last:%Y%m%d}"
     logger.info("reports.exported user=%s grouping=%s format=%s", request.user.pk, grouping, fmt)

@@ -190,3 +190,15 @@ def test_every_count_matches_its_drill_down(world: World, month: Month) -> None:
         for key in FIGURES:
             drilled = selectors.drill(Dossier.objects.all(), period, key).count()
             assert (key, as_of, total.count(key)) == (key, as_of, drilled)
+
+
+def test_the_total_is_the_sum_of_the_groups(world: World, month: Month) -> None:
+    period = march()
+    direct = selectors.total_row(Dossier.objects.all(), period)
+    for grouping in ("ward", "agency", "former_province", "procedure"):
+        _, total = selectors.table(Dossier.objects.all(), period, grouping, selectors.Scope(True))
+        assert {k: total.count(k) for k in direct.figures if k != "avg_time"} == {
+            k: direct.count(k) for k in direct.figures if k != "avg_time"
+        }
+        # Pleiku 108 h (6 dossiers) and Quy Nhơn 45 min: 108.75 h / 7 / 24 = 0.647 days.
+        assert total.avg_days == direct.avg_days == Decimal("0.65")

@@ -83,7 +83,7 @@ def test_dashboard_query_count_does_not_grow_with_dossiers(
     assert response.context["total"].count("received") == 13
 
 
-QUERIES = 7  # session, user, memberships, unread notices, groups, communes, total
+QUERIES = 6  # session, user, memberships, unread notices, counts, communes
 
 
 def test_unit_leader_sees_only_the_commune(world: World, month: Month) -> None:
