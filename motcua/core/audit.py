@@ -1,8 +1,11 @@
 """The audit trail: data, not logs. Services call ``record`` inside their transaction.
 
-Entries form a hash chain (see ``AuditEntry``): ``record`` numbers each entry after the chain's
-head under the head row's lock, so concurrent writers queue and the chain never forks;
-``verify_chain`` walks it and names the first entry that was altered, inserted or deleted.
+Entries form a hash chain (see ``AuditEntry``). ``record`` only inserts the entry, in the
+caller's transaction, so audited writes never wait on one another; once that transaction has
+committed, ``seal_pending`` numbers and hashes the waiting entries after the chain's head under
+the head row's lock (one sealer at a time, so the chain never forks). The worker seals every few
+seconds (periodic job ``audit.seal``) and ``verify_chain`` seals what waits before it walks the
+chain and names the first entry that was altered, inserted or deleted.
 The canonical form hashed here is a stored contract: changing it breaks every existing chain
 (the data migration ``core.0005`` carries its own frozen copy).
 """
@@ -60,8 +63,8 @@ def record(
 ) -> AuditEntry:
     """Append one audit entry for ``action`` on ``obj``; ``actor`` is a user, a label or None.
 
-    Runs in the caller's transaction (or its own): the entry and the new chain head are
-    committed together with the change they record, or not at all.
+    Runs in the caller's transaction (or its own): the entry is committed together with the
+    change it records, or not at all. It joins the hash chain when ``seal_pending`` next runs.
     """
     origin = current_origin()
     user = actor if getattr(actor, "is_authenticated", False) else None
@@ -78,22 +81,52 @@ def record(
         # As the JSON column gives it back (keys as strings), so the hash is reproducible.
         data=json.loads(json.dumps(data or {})),
     )
-    with transaction.atomic():
-        head = _locked_head()
-        entry.seq = head.seq + 1
-        entry.prev_hash = head.entry_hash
-        entry.entry_hash = entry_hash(_content_of(entry))
-        entry.save(force_insert=True)
-        AuditChainHead.objects.filter(pk=HEAD_PK).update(seq=entry.seq, entry_hash=entry.entry_hash)
+    entry.save(force_insert=True)
     return entry
 
 
-def _locked_head() -> AuditChainHead:
-    """The chain head row, locked until the end of the transaction (created if missing)."""
-    head = AuditChainHead.objects.select_for_update().filter(pk=HEAD_PK).first()
+def seal_pending(*, limit: int = 5000, wait: bool = True) -> int:
+    """Number and hash up to ``limit`` committed entries that wait, oldest first; how many.
+
+    One sealer at a time holds the head row's lock; with ``wait=False`` a sealer that finds it
+    taken returns 0 at once (another is at work). Entries committed meanwhile wait for the next
+    run. Only the three chain columns of an entry are ever written after its insert.
+    """
+    with transaction.atomic():
+        head = _locked_head(wait=wait)
+        if head is None:
+            return 0
+        waiting = list(AuditEntry._base_manager.filter(seq__isnull=True).order_by("id")[:limit])
+        seq, previous = head.seq, head.entry_hash
+        for entry in waiting:
+            seq += 1
+            entry.seq, entry.prev_hash = seq, previous
+            entry.entry_hash = previous = entry_hash(_content_of(entry))
+        AuditEntry._base_manager.bulk_update(
+            waiting, ["seq", "prev_hash", "entry_hash"], batch_size=500
+        )
+        AuditChainHead.objects.filter(pk=HEAD_PK).update(seq=seq, entry_hash=previous)
+    if waiting:
+        logger.info("audit.sealed count=%s head=%s", len(waiting), seq)
+    return len(waiting)
+
+
+def seal_all() -> int:
+    """Seal every entry that waits (a few thousand at a time); how many."""
+    total = 0
+    while sealed := seal_pending():
+        total += sealed
+    return total
+
+
+def _locked_head(*, wait: bool = True) -> AuditChainHead | None:
+    """The chain head row, locked until the end of the transaction (created if missing);
+    None when ``wait`` is False and another sealer holds it."""
+    rows = AuditChainHead.objects.select_for_update(skip_locked=not wait).filter(pk=HEAD_PK)
+    head = rows.first()
     if head is None:
         AuditChainHead.objects.bulk_create([AuditChainHead(pk=HEAD_PK)], ignore_conflicts=True)
-        head = AuditChainHead.objects.select_for_update().get(pk=HEAD_PK)
+        head = rows.first()
     return head
 
 
@@ -142,6 +175,7 @@ def chain_content(
 
 
 def _content_of(entry: AuditEntry) -> dict[str, Any]:
+    assert entry.seq is not None  # noqa: S101 (only sealed or being-sealed entries are hashed)
     return chain_content(
         seq=entry.seq,
         prev_hash=entry.prev_hash,
@@ -225,18 +259,22 @@ def _inserted(entry_id: int, seq: int) -> ChainProblem:
 
 def _rows() -> Iterator[tuple[Any, ...]]:
     """The whole chain in order, streamed: constant memory for millions of entries."""
-    queryset = AuditEntry.objects.order_by("seq").values_list(*_CHAIN_FIELDS)
+    sealed = AuditEntry.objects.filter(seq__isnull=False)
+    queryset = sealed.order_by("seq").values_list(*_CHAIN_FIELDS)
     return queryset.iterator(chunk_size=5000)
 
 
-def verify_chain() -> ChainReport:
-    """Walk the chain from the first entry and stop at the first break.
+def verify_chain(*, seal: bool = True) -> ChainReport:
+    """Seal what waits (unless ``seal`` is False), walk the chain from the first entry and
+    stop at the first break.
 
     Detects an entry whose content no longer matches its hash (altered), a gap in the
     numbering or missing newest entries (deleted), and an entry that does not link to its
     predecessor or lies beyond the recorded head (inserted). Entries appended while the walk
     runs are ignored.
     """
+    if seal:
+        seal_all()
     head = AuditChainHead.objects.filter(pk=HEAD_PK).values_list("seq", "entry_hash").first()
     head_seq, head_hash = head or (0, GENESIS_HASH)
     expected_seq, expected_prev = 1, GENESIS_HASH
@@ -296,13 +334,13 @@ def _check_ends(
     if last_hash != head_hash:
         assert last_id is not None  # noqa: S101 (head_seq > 0 here, so a row was read)
         return _altered(last_id, last_seq)
-    # Read the newest entry before the head: a writer commits both together, so an entry
-    # beyond the head read afterwards was not written by ``record``.
+    # Read the newest entry before the head: the sealer commits both together, so an entry
+    # beyond the head read afterwards was not numbered by ``seal_pending``.
     beyond = (
         AuditEntry.objects.filter(seq__gt=head_seq).order_by("seq").values_list("id", "seq").first()
     )
     current_head = AuditChainHead.objects.filter(pk=HEAD_PK).values_list("seq", flat=True).first()
-    if beyond is not None and beyond[1] > (current_head or 0):
+    if beyond is not None and beyond[1] is not None and beyond[1] > (current_head or 0):
         return _inserted(beyond[0], beyond[1])
     return None
 

@@ -30,7 +30,9 @@ class AuditEntry(models.Model):
     The entries form a hash chain: ``seq`` numbers them 1, 2, 3… without gaps, ``prev_hash``
     is the previous entry's ``entry_hash`` and ``entry_hash`` is SHA-256 over the canonical
     JSON of this entry's content and ``prev_hash`` (``motcua.core.audit.entry_hash``), so
-    ``motcua audit verify`` finds any altered, inserted or deleted entry.
+    ``motcua audit verify`` finds any altered, inserted or deleted entry. A new entry is
+    inserted without them and sealed into the chain after its transaction commits
+    (``motcua.core.audit.seal_pending``): the only change an entry ever receives.
     """
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -44,14 +46,22 @@ class AuditEntry(models.Model):
     object_type = models.CharField(max_length=40)
     object_id = models.CharField(max_length=64)
     data = models.JSONField(default=dict, blank=True)
-    seq = models.BigIntegerField(unique=True)
-    prev_hash = models.CharField(max_length=64)
-    entry_hash = models.CharField(max_length=64)
+    # Empty until sealed: numbering entries inside the writers' transactions would make every
+    # audited write on PostgreSQL queue on one row and deadlock against each other's locks.
+    seq = models.BigIntegerField(unique=True, null=True, blank=True)
+    prev_hash = models.CharField(max_length=64, blank=True, default="")
+    entry_hash = models.CharField(max_length=64, blank=True, default="")
 
     objects = AuditEntryQuerySet.as_manager()
 
     class Meta:
-        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="audit_object_idx"),
+            # The sealer's queue: small however long the trail grows.
+            models.Index(
+                fields=["id"], condition=models.Q(seq__isnull=True), name="audit_unsealed_idx"
+            ),
+        ]
         verbose_name = _("bản ghi kiểm toán")
         verbose_name_plural = _("bản ghi kiểm toán")
 
@@ -68,9 +78,9 @@ class AuditEntry(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """The end of the audit hash chain: one row (pk 1), locked by every writer.
+    """The end of the audit hash chain: one row (pk 1), locked by the sealer.
 
-    Writers take this row's lock before numbering an entry, so two transactions can never
+    The sealer takes this row's lock before numbering entries, so two sealers can never
     extend the chain from the same entry (PostgreSQL: ``SELECT … FOR UPDATE``; SQLite
     transactions already begin IMMEDIATE). It also remembers the last ``seq`` and hash, so
     that deleting the newest entries is detected too.

@@ -70,6 +70,12 @@ def requeue_tasks(worker_id: str) -> dict[str, Any]:
     return requeue_stale_tasks()
 
 
+def seal_audit(worker_id: str) -> dict[str, Any]:
+    from motcua.core.audit import seal_all
+
+    return {"sealed": seal_all()}
+
+
 def prune_exchange(worker_id: str) -> dict[str, Any]:
     from motcua.exchange.retention import prune
 
@@ -115,6 +121,16 @@ register(
         # Checked a few times per lease, at most every 5 minutes.
         timedelta(seconds=min(300.0, settings.MOTCUA_TASK_LEASE_SECONDS / 2)),
         requeue_tasks,
+        timeout=timedelta(minutes=1),
+    )
+)
+register(
+    Job(
+        "audit.seal",
+        _("Niêm phong bản ghi kiểm toán mới vào chuỗi băm"),
+        # The window in which a new entry is not yet protected by the chain.
+        timedelta(seconds=10),
+        seal_audit,
         timeout=timedelta(minutes=1),
     )
 )

@@ -37,7 +37,7 @@ def _chain(count: int) -> list[AuditEntry]:
     subject = _subject()
     token = _origin.set(Origin(ip="203.0.113.7", channel="web"))
     try:
-        return [
+        written = [
             audit.record(
                 "test.step", subject, actor=f"agent:{n}", data={"n": n, 7: "số", "t": "Đà"}
             )
@@ -45,6 +45,8 @@ def _chain(count: int) -> list[AuditEntry]:
         ]
     finally:
         _origin.reset(token)
+    assert audit.seal_pending() == count
+    return [AuditEntry.objects.get(pk=entry.pk) for entry in written]
 
 
 def _verify_command() -> tuple[int, str]:
@@ -249,6 +251,7 @@ def test_concurrent_writers_never_fork_the_chain() -> None:
 
     assert errors == []
     total = threads_count * per_thread
+    audit.seal_all()
     assert sorted(AuditEntry.objects.values_list("seq", flat=True)) == list(range(1, total + 1))
     report = audit.verify_chain()
     assert (report.ok, report.checked) == (True, total)
@@ -306,3 +309,62 @@ def test_an_outsider_opening_the_desk_records_nothing(world: Any, client: Client
 
     assert response.status_code == 404
     assert not AuditEntry.objects.filter(action="personal_data.viewed").exists()
+
+
+@pytest.mark.django_db
+def test_an_entry_waits_unsealed_until_the_sealer_runs() -> None:
+    subject = _subject()
+    entry = audit.record("test.waiting", subject, actor=None)
+
+    assert AuditEntry.objects.get(pk=entry.pk).seq is None
+    assert audit.verify_chain(seal=False).checked == 0
+
+    assert audit.seal_pending() == 1
+    sealed = AuditEntry.objects.get(pk=entry.pk)
+    assert (sealed.seq, sealed.prev_hash) == (1, GENESIS_HASH)
+    assert audit.seal_pending() == 0
+    assert audit.verify_chain().ok
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite runs one writer at a time by design"
+)
+@pytest.mark.django_db(transaction=True)
+def test_writers_holding_row_locks_never_wait_on_the_chain() -> None:
+    """Two transactions each hold a row lock and audit; neither waits for the other's audit.
+
+    With the chain numbered inside the writers' transactions, the second writer queued on the
+    head row until the first committed (and, with the locks in the other order, deadlocked).
+    """
+    first, second = _subject("lock-a"), _subject("lock-b")
+    inside = threading.Event()
+    finish = threading.Event()
+    errors: list[BaseException] = []
+
+    def hold_first() -> None:
+        try:
+            with transaction.atomic():
+                Counter.objects.select_for_update().get(pk=first.pk)
+                audit.record("test.first", first, actor=None)
+                inside.set()
+                finish.wait(timeout=30)
+        except BaseException as error:  # reported by the main thread
+            errors.append(error)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold_first)
+    thread.start()
+    assert inside.wait(timeout=30)
+    try:
+        with transaction.atomic():
+            Counter.objects.select_for_update().get(pk=second.pk)
+            audit.record("test.second", second, actor=None)
+    finally:
+        finish.set()
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert audit.seal_all() == 2
+    report = audit.verify_chain()
+    assert (report.ok, report.checked) == (True, 2)

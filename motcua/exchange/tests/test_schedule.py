@@ -35,6 +35,7 @@ def test_the_registry_holds_the_province_jobs() -> None:
     assert every["dvcqg.resync"] == timedelta(minutes=5)
     assert every["tasks.requeue"] == timedelta(minutes=5)
     assert every["exchange.prune"] == timedelta(days=1)
+    assert every["audit.seal"] == timedelta(seconds=10)
     assert [name for name, job in schedule.JOBS.items() if not job.exclusive] == ["exchange.outbox"]
 
 
@@ -155,3 +156,15 @@ def test_an_idle_shared_sweep_writes_its_row_once_a_minute(
     # Written: the first idle run and the run that delivered; not the idle ones in between.
     row = PeriodicJobRun.objects.get(name="test.sweep")
     assert (row.runs, row.last_summary) == (2, {"delivered": 2})
+
+
+@pytest.mark.django_db
+def test_the_audit_job_seals_what_the_services_wrote(world: Any) -> None:
+    from motcua.core.models import AuditEntry
+
+    world.dossier_in("submitted")
+    waiting = AuditEntry.objects.filter(seq__isnull=True).count()
+    assert waiting > 0
+
+    assert schedule.JOBS["audit.seal"].run("w1") == {"sealed": waiting}
+    assert not AuditEntry.objects.filter(seq__isnull=True).exists()

@@ -18,10 +18,19 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         subcommands = parser.add_subparsers(dest="subcommand", required=True)
         subcommands.add_parser(
-            "verify", help="check every audit entry against the hash chain (exit 1 on a break)"
+            "verify",
+            help="seal waiting entries, then check every audit entry against the hash chain "
+            "(exit 1 on a break)",
+        )
+        subcommands.add_parser(
+            "seal", help="seal the entries written since the last seal into the hash chain"
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["subcommand"] == "seal":
+            sealed = audit.seal_all()
+            self.stdout.write(_("Đã niêm phong %(count)s bản ghi kiểm toán.") % {"count": sealed})
+            return
         if options["subcommand"] != "verify":
             raise CommandError(f"unknown subcommand {options['subcommand']}")
         report = audit.verify_chain()
