@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "motcua.eoffice",
     "motcua.exchange",
     "motcua.exchange.dvcqg",
+    "motcua.exchange.federation",
     "motcua.reports",
     "motcua.drill",
     "motcua.portal",

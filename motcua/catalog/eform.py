@@ -184,7 +184,12 @@ def _clean_ward(spec: dict[str, Any], text: str, cleaned: dict[str, Any]) -> int
     from motcua.org.models import Ward
 
     code = int(text) if text.isdigit() else -1
-    if not Ward.objects.filter(code=code, province_id=settings.MOTCUA_PROVINCE_CODE).exists():
+    wards = Ward.objects.filter(code=code)
+    if not spec.get("other_provinces"):
+        # A field marked ``other_provinces`` (a land parcel's ward) may lie in another province:
+        # routing then hands the dossier to the peer installation serving it.
+        wards = wards.filter(province_id=settings.MOTCUA_PROVINCE_CODE)
+    if not wards.exists():
         raise _invalid(
             spec, _("“%(label)s” phải là một xã, phường của tỉnh (theo mã đơn vị)."), "ward"
         )

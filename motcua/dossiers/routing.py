@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from motcua.catalog.models import Procedure
 from motcua.core.errors import InvalidInput
-from motcua.org.models import SERVICE_CENTER_KINDS, Agency, AgencyKind, Coverage
+from motcua.exchange.federation.coverage import peer_for_province
+from motcua.org.models import SERVICE_CENTER_KINDS, Agency, AgencyKind, Coverage, Ward
 
 
 def get_receiving_center(center_id: int | str) -> Agency:
@@ -37,10 +38,12 @@ def competent_agency_for(procedure: Procedure, center: Agency, form_data: dict[s
     received at the provincial center goes to the provincial Department of Justice.
 
     Parcel-routed procedures (land): the agency of the procedure's kind that covers the
-    parcel's commune in the coverage table, wherever the dossier was received.
+    parcel's commune in the coverage table, wherever the dossier was received. A parcel in
+    another province served by a peer installation (``motcua.exchange.federation``) stays with
+    the receiving center, which hands the dossier over once it is accepted.
     """
     if procedure.routing == "parcel":
-        return _covering_agency(procedure, form_data)
+        return _covering_agency(procedure, form_data, center)
     if procedure.competent_kind == AgencyKind.COMMUNE_PC:
         if center.kind == AgencyKind.COMMUNE_CENTER and center.parent is not None:
             return center.parent
@@ -59,8 +62,22 @@ def competent_agency_for(procedure: Procedure, center: Agency, form_data: dict[s
     )
 
 
-def _covering_agency(procedure: Procedure, form_data: dict[str, Any]) -> Agency:
+def _covering_agency(procedure: Procedure, form_data: dict[str, Any], center: Agency) -> Agency:
     ward_code = int(form_data.get(procedure.parcel_field) or 0)
+    ward = Ward.objects.filter(pk=ward_code).select_related("province").first()
+    if ward is not None and ward.province_id != settings.MOTCUA_PROVINCE_CODE:
+        if peer_for_province(ward.province_id) is None:
+            raise InvalidInput(
+                _(
+                    "Thửa đất ở %(ward)s, %(province)s: chưa có hệ thống liên thông nào của tỉnh "
+                    "này để chuyển hồ sơ."
+                ),
+                field=procedure.parcel_field,
+                code="no_federation_peer",
+                ward=ward.name,
+                province=ward.province.name,
+            )
+        return center
     coverage = (
         Coverage.objects.filter(kind=procedure.competent_kind, ward_id=ward_code)
         .select_related("agency")

@@ -1,0 +1,107 @@
+"""The origin side in one installation: Phạm Văn Dũng brings to Phường Pleiku's counter the
+transfer of a plot in Phường Buôn Ma Thuột (Đắk Lắk, ward 24133). With Đắk Lắk's installation
+registered as peer ``tinh-66`` (``000.00.00.H66``) the dossier is accepted and handed over in
+the same transaction; without it the officer is told which ward has no peer. Statuses the peer
+sends back are applied newest-wins, and the result it signs comes back with its hash."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import datetime
+
+import pytest
+
+from motcua.conftest import PDF_BYTES
+from motcua.core.errors import InvalidInput, NotFound
+from motcua.dossiers import services as dossiers
+from motcua.dossiers.models import DossierFile
+from motcua.dossiers.tests.land import CHANGE, Land, land  # noqa: F401 (fixture)
+from motcua.exchange import inbox
+from motcua.exchange.federation import services
+from motcua.exchange.federation.models import FederatedDossier
+from motcua.exchange.models import OutboxMessage, Peer
+from motcua.exchange.services import register_peer
+
+BUON_MA_THUOT = 24133
+
+
+def _peer(active: bool = True) -> Peer:
+    peer = register_peer(
+        code="tinh-66", name="Đắk Lắk", kind="province", base_url="http://127.0.0.1:9",
+        secret="khoa-thu-nghiem-dak-lak", agency_codes=["000.00.00.H66"], actor="test",
+    )  # fmt: skip
+    if not active:
+        Peer.objects.filter(pk=peer.pk).update(active=False)
+    return peer
+
+
+def _status(peer: Peer, message_id: str, payload: dict[str, object]) -> dict[str, object]:
+    reply, _duplicate = inbox.receive(
+        peer=peer, message_id=message_id, kind=payload.pop("kind"), payload=payload,  # type: ignore[arg-type]
+        handle=services.receive_status,
+    )  # fmt: skip
+    return reply
+
+
+def test_no_peer_names_the_ward(land: Land) -> None:
+    _peer(active=False)
+    with pytest.raises(InvalidInput) as caught:
+        land.receive(CHANGE, form=land.change_form(parcel_ward=BUON_MA_THUOT))
+    error = caught.value
+    assert (error.field, error.code) == ("parcel_ward", "no_federation_peer")
+    assert "Buôn Ma Thuột" in error.message and "Đắk Lắk" in error.message
+    assert not OutboxMessage.objects.exists()
+
+
+def test_handed_over_and_result_comes_back(land: Land) -> None:
+    peer = _peer()
+    dossier = land.receive(CHANGE, form=land.change_form(parcel_ward=BUON_MA_THUOT))
+    assert dossier.state == "accepted"
+    assert dossier.competent_agency_id == dossier.receiving_agency_id
+    message = OutboxMessage.objects.get(kind=services.DOSSIER_KIND)
+    assert (message.peer_id, message.stream) == (peer.pk, f"dossier:{dossier.pk}")
+    payload = message.payload
+    assert (payload["code"], payload["procedure"]) == (dossier.code, CHANGE)
+    assert datetime.fromisoformat(payload["due_at"]) == dossier.due_at
+    assert payload["center"]["code"] == dossier.receiving_agency.code
+    assert payload["applicant"]["id_number"] == dossier.applicant_id_number
+    assert sorted(f["component_key"] for f in payload["files"]) == [
+        "certificate", "contract", "form_18",
+    ]  # fmt: skip
+    assert all(base64.b64decode(f["content"]) == PDF_BYTES for f in payload["files"])
+    assert dossier.events.filter(action="federation_handover").count() == 1
+
+    link = FederatedDossier.objects.get(dossier=dossier)
+    link.remote_code = "H66.01.01-261204-0001"
+    link.save()
+    result = b"%PDF-1.7\nket qua da ky\n%%EOF\n"
+    common = {"code": dossier.code, "sender_code": link.remote_code, "note": "", "files": []}
+    assert _status(peer, "m1", {"kind": "federation.status", **common, "state": "processing",
+                                "action": "start_processing", "sequence": 10})["applied"]  # fmt: skip
+    sent = {"name": "ket-qua.pdf", "sha256": hashlib.sha256(result).hexdigest(),
+            "content": base64.b64encode(result).decode()}  # fmt: skip
+    reply = _status(peer, "m3", {"kind": "federation.result", **common, "state": "approved",
+                                 "action": "approve", "sequence": 30, "files": [sent]})  # fmt: skip
+    assert reply == {"applied": True, "state": "approved", "sequence": 30}
+    # A late status (older sequence) changes nothing.
+    late = _status(peer, "m2", {"kind": "federation.status", **common,
+                                "state": "awaiting_approval", "action": "x", "sequence": 20})  # fmt: skip
+    assert late == {"applied": False, "stale": True, "sequence": 30}
+    dossier.refresh_from_db()
+    assert dossier.state == "approved"
+    stored = DossierFile.objects.get(dossier=dossier, kind="result")
+    assert stored.sha256 == hashlib.sha256(result).hexdigest()
+
+    returned = dossiers.return_result(dossier.pk, actor=land.world.pleiku.receiver)
+    assert returned.state == "returned"
+    back = OutboxMessage.objects.filter(kind=services.STATUS_KIND).get()
+    assert (back.payload["code"], back.payload["state"]) == (link.remote_code, "returned")
+
+
+def test_status_for_unknown_dossier_is_refused(land: Land) -> None:
+    peer = _peer()
+    with pytest.raises(NotFound) as caught:
+        _status(peer, "m9", {"kind": "federation.status", "code": "KHONG-CO", "state": "processing",
+                             "sequence": 1})  # fmt: skip
+    assert (caught.value.field, caught.value.code) == ("code", "dossier_not_found")
