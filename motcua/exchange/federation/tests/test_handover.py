@@ -16,7 +16,7 @@ from motcua.conftest import PDF_BYTES
 from motcua.core.errors import InvalidInput, NotFound
 from motcua.dossiers import services as dossiers
 from motcua.dossiers.models import DossierFile
-from motcua.dossiers.tests.land import CHANGE, Land, land  # noqa: F401 (fixture)
+from motcua.dossiers.tests.land import CHANGE, Land
 from motcua.exchange import inbox
 from motcua.exchange.federation import services
 from motcua.exchange.federation.models import FederatedDossier
@@ -24,6 +24,7 @@ from motcua.exchange.models import OutboxMessage, Peer
 from motcua.exchange.services import register_peer
 
 BUON_MA_THUOT = 24133
+pytestmark = pytest.mark.usefixtures("land_stub_pdfs")
 
 
 def _peer(active: bool = True) -> Peer:
@@ -76,18 +77,24 @@ def test_handed_over_and_result_comes_back(land: Land) -> None:
     link.remote_code = "H66.01.01-261204-0001"
     link.save()
     result = b"%PDF-1.7\nket qua da ky\n%%EOF\n"
-    common = {"code": dossier.code, "sender_code": link.remote_code, "note": "", "files": []}
-    assert _status(peer, "m1", {"kind": "federation.status", **common, "state": "processing",
-                                "action": "start_processing", "sequence": 10})["applied"]  # fmt: skip
+
+    def status(message_id: str, sequence: int, state: str, **more: object) -> dict[str, object]:
+        payload = {"kind": "federation.status", "code": dossier.code, "note": "", "files": []}
+        payload.update(sender_code=link.remote_code, state=state, sequence=sequence)
+        return _status(peer, message_id, {**payload, **more})
+
+    assert status("m1", 10, "processing")["applied"]
     sent = {"name": "ket-qua.pdf", "sha256": hashlib.sha256(result).hexdigest(),
             "content": base64.b64encode(result).decode()}  # fmt: skip
-    reply = _status(peer, "m3", {"kind": "federation.result", **common, "state": "approved",
-                                 "action": "approve", "sequence": 30, "files": [sent]})  # fmt: skip
+    reply = status("m3", 30, "approved", kind="federation.result", files=[sent])
     assert reply == {"applied": True, "state": "approved", "sequence": 30}
     # A late status (older sequence) changes nothing.
-    late = _status(peer, "m2", {"kind": "federation.status", **common,
-                                "state": "awaiting_approval", "action": "x", "sequence": 20})  # fmt: skip
-    assert late == {"applied": False, "stale": True, "sequence": 30}
+    assert status("m2", 20, "awaiting_approval") == {
+        "applied": False, "stale": True, "sequence": 30,
+    }  # fmt: skip
+    assert list(dossier.events.values_list("action", "to_state").order_by("pk"))[-2:] == [
+        ("federation_status", "processing"), ("federation_status", "approved"),
+    ]  # fmt: skip
     dossier.refresh_from_db()
     assert dossier.state == "approved"
     stored = DossierFile.objects.get(dossier=dossier, kind="result")
@@ -102,6 +109,6 @@ def test_handed_over_and_result_comes_back(land: Land) -> None:
 def test_status_for_unknown_dossier_is_refused(land: Land) -> None:
     peer = _peer()
     with pytest.raises(NotFound) as caught:
-        _status(peer, "m9", {"kind": "federation.status", "code": "KHONG-CO", "state": "processing",
-                             "sequence": 1})  # fmt: skip
+        _status(peer, "m9", {"kind": "federation.status", "code": "KHONG-CO",
+                             "state": "processing", "sequence": 1})  # fmt: skip
     assert (caught.value.field, caught.value.code) == ("code", "dossier_not_found")
