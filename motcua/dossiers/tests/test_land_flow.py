@@ -17,7 +17,7 @@ import pytest
 
 from motcua.catalog.selectors import get_current_procedure
 from motcua.conftest import OUTSIDER_WARD, PDF_BYTES, PLEIKU_WARD, QUYNHON_WARD
-from motcua.core.errors import Forbidden, InvalidInput, InvalidInputs, InvalidTransition, NotFound
+from motcua.core.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from motcua.dossiers import permissions, routing, services
 from motcua.dossiers.models import Dossier, DossierEvent, DossierFile, FileKind, SubStep, Transfer
 from motcua.dossiers.tests.land import (
@@ -71,12 +71,14 @@ def test_the_plot_decides_the_branch_wherever_the_dossier_is_received(
     assert (dossier.receiving_agency.slug, dossier.competent_agency.slug) == (center, branch)
 
 
-def test_a_plot_in_another_province_is_a_field_error(land: Land) -> None:
+def test_a_plot_in_another_province_without_a_peer_is_a_field_error(land: Land) -> None:
+    """A parcel in another province goes to the installation serving it (federation, see
+    motcua/exchange/federation); with no such peer the officer is told the ward."""
     hanoi_ward = Ward.objects.filter(province_id=1).order_by("code").first()
     assert hanoi_ward is not None
     form = land.split_form(parcel_ward=hanoi_ward.code)
 
-    with pytest.raises(InvalidInputs) as caught:
+    with pytest.raises(InvalidInput) as caught:
         services.submit_online(
             procedure_code=SPLIT,
             center_id=land.world.pleiku.center.pk,
@@ -84,9 +86,10 @@ def test_a_plot_in_another_province_is_a_field_error(land: Land) -> None:
             uploads=land.uploads(SPLIT),
         )
 
-    assert [(e.field, e.code) for e in caught.value.errors] == [("parcel_ward", "ward")]
-    assert caught.value.errors[0].message == (
-        "“Xã, phường nơi có thửa đất (mã đơn vị)” phải là một xã, phường của tỉnh (theo mã đơn vị)."
+    assert (caught.value.field, caught.value.code) == ("parcel_ward", "no_federation_peer")
+    assert caught.value.message == (
+        f"Thửa đất ở {hanoi_ward.name}, Thành phố Hà Nội: chưa có hệ thống liên thông nào "
+        "của tỉnh này để chuyển hồ sơ."
     )
     assert not Dossier.objects.exists()
 
