@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
+import sqlite3
+import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
+from contextlib import closing
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 import pytest
 from django.db import connection
 
@@ -143,3 +148,84 @@ def report_counts(capsys: pytest.CaptureFixture[str], text: str) -> None:
             os.write(2, line.encode())
         else:
             sys.stdout.write(line)
+
+
+class Installation:
+    """One motcua: its database, data folder, port and the processes started for it."""
+
+    def __init__(self, code: str, database: str, folder: Path) -> None:
+        self.code = code
+        self.port = free_port()
+        self.folder = folder
+        folder.mkdir(exist_ok=True)
+        self.environment = dict(
+            os.environ,
+            DATABASE_URL=database,
+            MOTCUA_DATA_DIR=str(folder),
+            MOTCUA_EXCHANGE_CODE=code,
+            MOTCUA_PUBLIC_URL=self.url,
+            MOTCUA_WORKER_INTERVAL_SECONDS="0.1",
+            MOTCUA_OUTBOX_BACKOFF_SECONDS="0.2",
+            MOTCUA_OUTBOX_BACKOFF_CAP_SECONDS="0.5",
+            MOTCUA_EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
+            DJANGO_SETTINGS_MODULE="motcua.settings",
+        )
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def run(self, *args: str) -> str:
+        done = subprocess.run(  # noqa: S603 (our own console script)
+            [str(MOTCUA), *args], env=self.environment, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def start(self, name: str, command: list[str]) -> None:
+        log = (self.folder / f"{name}.log").open("wb")
+        self.processes.append(
+            subprocess.Popen(command, env=self.environment, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+        )
+
+    def serve(self) -> None:
+        self.start(
+            "gunicorn",
+            [
+                str(GUNICORN),
+                "motcua.wsgi:application",
+                "-b",
+                f"127.0.0.1:{self.port}",
+                "-w",
+                "1",
+                "--no-control-socket",
+            ],  # fmt: skip
+        )
+
+    def outbox_states(self) -> list[str]:
+        """Read straight from the neighbour's SQLite file (read-only)."""
+        path = self.environment["DATABASE_URL"].removeprefix("sqlite:///")
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            return [row[0] for row in db.execute("SELECT state FROM exchange_outboxmessage")]
+
+    def ready(self) -> bool:
+        try:
+            # The envelope endpoint answers a bare request at once (401), unlike the OpenAPI
+            # document, which a loaded machine may take seconds to build.
+            return httpx.post(f"{self.url}/api/lien-thong/tin-nhan", timeout=10).status_code == 401
+        except httpx.HTTPError:
+            return False
+
+    def stop(self) -> list[int | None]:
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        codes = []
+        for process in self.processes:
+            try:
+                codes.append(process.wait(15))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                codes.append(None)
+        return codes
