@@ -129,7 +129,9 @@ def serve(instance: Instance, app: str, settings: str) -> Any:
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        while True:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{app} did not start: see {log.name}")
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(f"{url}/api/centers", timeout=2).status_code < 500:
                     break

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from motcua.conftest import PLEIKU_WARD, QUYNHON_WARD, World
 from motcua.core import clock
@@ -57,14 +56,6 @@ def drill_server(world: World, live_server: Any, settings: Any, stub_pdfs: Any) 
     clock.forget_anchor()
 
 
-# Found by this drill: on PostgreSQL, concurrent requests deadlock on the audit chain's head row
-# (motcua/core/audit.py locks it in the middle of each transaction, after other rows), and the
-# server answers 500. The drill reports them as errors; this test demands none.
-@pytest.mark.xfail(
-    connection.vendor == "postgresql",
-    reason="audit chain head deadlocks under concurrent writers on PostgreSQL",
-    strict=False,
-)
 def test_tiny_scenario_end_to_end(drill_server: Any, world: World, tmp_path: Path) -> None:
     from motcua.drill.evaluation import evaluate
     from motcua.drill.report import write_report
