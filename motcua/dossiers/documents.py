@@ -4,6 +4,9 @@ transfer slips and the result.
 They are rendered to PDF and stored with the dossier (Mẫu 05 and 06 on demand). Signing
 plugs in through ``pdf.PdfSigner``: with the PKI initialised (``motcua pki init``) results are
 signed by the approving leader and the competent agency's seal, Mẫu 01 by the center's seal.
+Mẫu 02 and 03 carry the issuing unit's seal, Mẫu 04 the leader's signature and the seal, the
+transfer slip the sending unit's seal; each is also registered as an issued document of its
+unit (e-office). Mẫu 05 and 06, printed on demand, are sealed snapshots.
 """
 
 from __future__ import annotations
@@ -286,13 +289,18 @@ def issue_supplement_notice(dossier: Dossier, request: SupplementRequest) -> Non
         officer_title="",
         status_url=status_url(dossier),
     )
-    attach_generated(
+    seal = signers.seal_signer(issuer)
+    stored = attach_generated(
         dossier,
         FileKind.SUPPLEMENT_NOTICE,
         f"{dossier.code}-yeu-cau-bo-sung-{dossier.supplement_count}.pdf",
-        pdf.render_supplement_request_slip(slip),
+        pdf.render_supplement_request_slip(slip, signer=seal),
         request.requested_at,
     )
+    if seal is not None:
+        symbol = f"{dossier.code}/BS{dossier.supplement_count}"
+        _register_signed(stored, issuer, "phieu-bao", symbol,
+                         f"Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ {dossier.code}")  # fmt: skip
 
 
 @in_vietnamese
@@ -308,13 +316,17 @@ def issue_refusal_notice(dossier: Dossier, *, officer: Any, reason: str, at: dat
         officer_name=_officer_name(officer),
         officer_title="",
     )
-    attach_generated(
+    seal = signers.seal_signer(center)
+    stored = attach_generated(
         dossier,
         FileKind.REFUSAL_NOTICE,
         f"{dossier.code}-tu-choi.pdf",
-        pdf.render_refusal_slip(slip),
+        pdf.render_refusal_slip(slip, signer=seal),
         at,
     )
+    if seal is not None:
+        _register_signed(stored, center, "phieu-bao", f"{dossier.code}/TC",
+                         f"Phiếu từ chối tiếp nhận giải quyết hồ sơ {dossier.code}")  # fmt: skip
 
 
 @in_vietnamese
@@ -338,13 +350,18 @@ def issue_apology(dossier: Dossier, *, signer: Any, reason: str) -> None:
         signer_name=_officer_name(signer),
         status_url=status_url(dossier),
     )
-    attach_generated(
+    pdf_signer = signers.leader_and_seal_signer(signer, unit, position="Lãnh đạo")
+    stored = attach_generated(
         dossier,
         FileKind.APOLOGY,
         f"{dossier.code}-xin-loi-hen-lai.pdf",
-        pdf.render_apology_slip(slip),
+        pdf.render_apology_slip(slip, signer=pdf_signer),
         dossier.rescheduled_at,
     )
+    if pdf_signer is not None:
+        _register_signed(stored, unit, "phieu-bao", f"{dossier.code}/XL",
+                         f"Phiếu xin lỗi và hẹn lại ngày trả kết quả {dossier.code}",
+                         signer)  # fmt: skip
 
 
 @in_vietnamese
@@ -374,13 +391,17 @@ def issue_transfer_slip(transfer: Transfer) -> None:
         due_at=dossier.due_at if transfer.purpose == TransferPurpose.FILE else None,
         documents=documents,
     )
-    attach_generated(
+    seal = signers.seal_signer(transfer.from_agency)
+    stored = attach_generated(
         dossier,
         FileKind.TRANSFER_SLIP,
         f"{transfer.slip_number}.pdf",
-        pdf.render_transfer_slip(slip),
+        pdf.render_transfer_slip(slip, signer=seal),
         transfer.sent_at,
     )
+    if seal is not None:
+        _register_signed(stored, transfer.from_agency, "phieu-chuyen", transfer.slip_number,
+                         f"Phiếu chuyển hồ sơ {dossier.code}")  # fmt: skip
 
 
 @in_vietnamese
@@ -426,7 +447,9 @@ def control_sheet(dossier: Dossier) -> bytes:
         steps=steps,
         printed_at=clock.now(),
     )
-    return pdf.render_control_sheet(sheet)
+    # A snapshot printed on demand: sealed so a copy can be checked, not registered (it is the
+    # dossier's living record, not an issued document).
+    return pdf.render_control_sheet(sheet, signer=signers.seal_signer(center))
 
 
 @in_vietnamese
@@ -454,7 +477,7 @@ def dossier_register(agency: Agency, start: date, end: date, *, full_names: bool
         entries=entries,
         printed_at=clock.now(),
     )
-    return pdf.render_dossier_register(register)
+    return pdf.render_dossier_register(register, signer=signers.seal_signer(agency))
 
 
 def _register_entry(dossier: Dossier, full_names: bool = False) -> pdf.RegisterEntry:
