@@ -15,4 +15,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("hop-thu-den/", views.inbox_list, name="inbox"),
     path("hop-thu-den/<int:pk>/", views.inbox_detail, name="inbox_message"),
     path("tac-vu/", views.jobs, name="jobs"),
+    path("doi-soat/", views.reconciliation, name="reconciliation"),
+    path("doi-soat/ho-so/<int:pk>/", views.resync, name="resync"),
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
@@ -22,7 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from motcua.core import audit
+from motcua.core import audit, clock
 from motcua.core.errors import MotcuaError
 from motcua.core.web import flash_error
 from motcua.exchange import outbox, selectors, services
@@ -205,3 +206,32 @@ def inbox_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @operator_only
 def jobs(request: HttpRequest) -> HttpResponse:
     return _render(request, "jobs.html", {"rows": selectors.list_jobs()})
+
+
+@operator_only
+def reconciliation(request: HttpRequest) -> HttpResponse:
+    """The national portal's acknowledged statuses against motcua's (đối soát)."""
+    from motcua.exchange.dvcqg import reconciliation as dvcqg_reconciliation
+
+    days = 30
+    since = clock.now() - timedelta(days=days)
+    report = dvcqg_reconciliation.reconcile(since=since)
+    return _render(request, "reconciliation.html", {"report": report, "days": days})
+
+
+@operator_only
+@require_POST
+def resync(request: HttpRequest, pk: int) -> HttpResponse:
+    from motcua.exchange.dvcqg import reconciliation as dvcqg_reconciliation
+
+    try:
+        message = dvcqg_reconciliation.resync_dossier(pk, actor=request.user)
+    except MotcuaError as error:
+        flash_error(request, error)
+    else:
+        messages.success(
+            request,
+            _("Đã đưa trạng thái hồ sơ %(code)s vào hộp thư đi (tin số %(id)s).")
+            % {"code": message.payload["data"][0]["MaHoSo"], "id": message.pk},
+        )
+    return redirect("exchange:reconciliation")
