@@ -143,4 +143,8 @@ ACTION_LABELS = {
     "receive_file": _("Nhận hồ sơ chuyển đến"),
     "request_consultation": _("Lấy ý kiến cơ quan liên quan"),
     "answer_consultation": _("Trả lời xin ý kiến"),
+    # Federation between provinces (motcua/exchange/federation): not officers' transitions.
+    "federation_handover": _("Chuyển hồ sơ sang tỉnh có thửa đất"),
+    "federation_receive": _("Nhận hồ sơ do tỉnh khác chuyển đến"),
+    "federation_status": _("Cập nhật trạng thái từ tỉnh giải quyết"),
 }
