@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from motcua.catalog.models import Procedure
 from motcua.core.errors import InvalidInput
-from motcua.exchange.federation.coverage import peer_for_province
+from motcua.exchange.federation.coverage import require_peer_for
 from motcua.org.models import SERVICE_CENTER_KINDS, Agency, AgencyKind, Coverage, Ward
 
 
@@ -66,17 +66,7 @@ def _covering_agency(procedure: Procedure, form_data: dict[str, Any], center: Ag
     ward_code = int(form_data.get(procedure.parcel_field) or 0)
     ward = Ward.objects.filter(pk=ward_code).select_related("province").first()
     if ward is not None and ward.province_id != settings.MOTCUA_PROVINCE_CODE:
-        if peer_for_province(ward.province_id) is None:
-            raise InvalidInput(
-                _(
-                    "Thửa đất ở %(ward)s, %(province)s: chưa có hệ thống liên thông nào của tỉnh "
-                    "này để chuyển hồ sơ."
-                ),
-                field=procedure.parcel_field,
-                code="no_federation_peer",
-                ward=ward.name,
-                province=ward.province.name,
-            )
+        require_peer_for(ward, procedure.parcel_field)
         return center
     coverage = (
         Coverage.objects.filter(kind=procedure.competent_kind, ward_id=ward_code)

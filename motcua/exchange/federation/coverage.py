@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
+from motcua.core.errors import InvalidInput
 from motcua.exchange.models import Peer, PeerKind
+from motcua.org.models import Ward
 
 
 def level1_codes(peer: Peer) -> set[str]:
@@ -21,3 +25,20 @@ def peer_for_province(province_code: int) -> Peer | None:
         if wanted in level1_codes(peer):
             return peer
     return None
+
+
+def require_peer_for(ward: Ward, field: str) -> Peer:
+    """The peer serving ``ward`` (of another province), or an error naming the ward."""
+    peer = peer_for_province(ward.province_id)
+    if peer is None:
+        raise InvalidInput(
+            _(
+                "Thửa đất ở %(ward)s, %(province)s: chưa có hệ thống liên thông nào của tỉnh "
+                "này để chuyển hồ sơ."
+            ),
+            field=field,
+            code="no_federation_peer",
+            ward=ward.name,
+            province=ward.province.name,
+        )
+    return peer

@@ -36,7 +36,7 @@ from motcua.dossiers.signals import dossier_transitioned
 from motcua.dossiers.states import Channel, State
 from motcua.dossiers.uploads import Upload
 from motcua.exchange import inbox, outbox
-from motcua.exchange.federation.coverage import peer_for_province
+from motcua.exchange.federation.coverage import require_peer_for
 from motcua.exchange.federation.models import FederatedDossier, FederationRole
 from motcua.exchange.models import InboxMessage, OutboxMessage, Peer
 from motcua.exchange.transport import Transport
@@ -97,15 +97,15 @@ def _decode(item: dict[str, Any], field: str) -> bytes:
 
 
 def _parcel_peer(dossier: Dossier) -> Peer | None:
-    """The peer serving the parcel of a parcel-routed dossier in another province, else None."""
+    """The peer serving the parcel of a parcel-routed dossier in another province, else None.
+    Raises ``InvalidInput`` naming the ward when no active peer serves it any more (paused
+    since registration): the dossier is then not accepted rather than left without one."""
     procedure = dossier.procedure
-    if procedure.routing != "parcel":
-        return None
     ward_code = int(dossier.form_data.get(procedure.parcel_field) or 0)
-    province = Ward.objects.filter(pk=ward_code).values_list("province_id", flat=True).first()
-    if province is None or province == settings.MOTCUA_PROVINCE_CODE:
+    ward = Ward.objects.filter(pk=ward_code).select_related("province").first()
+    if ward is None or ward.province_id == settings.MOTCUA_PROVINCE_CODE:
         return None
-    return peer_for_province(province)
+    return require_peer_for(ward, procedure.parcel_field)
 
 
 @receiver(dossier_transitioned, dispatch_uid="federation-transitions")

@@ -22,6 +22,7 @@ from motcua.exchange.federation import services
 from motcua.exchange.federation.models import FederatedDossier
 from motcua.exchange.models import OutboxMessage, Peer
 from motcua.exchange.services import register_peer
+from motcua.payments.models import Invoice, InvoiceStatus
 
 BUON_MA_THUOT = 24133
 pytestmark = pytest.mark.usefixtures("land_stub_pdfs")
@@ -112,3 +113,21 @@ def test_status_for_unknown_dossier_is_refused(land: Land) -> None:
         _status(peer, "m9", {"kind": "federation.status", "code": "KHONG-CO",
                              "state": "processing", "sequence": 1})  # fmt: skip
     assert (caught.value.field, caught.value.code) == ("code", "dossier_not_found")
+
+
+def test_a_peer_paused_before_acceptance_stops_the_acceptance(land: Land) -> None:
+    peer = _peer()
+    receiver = land.world.pleiku.receiver
+    dossier = dossiers.register_at_counter(
+        actor=receiver, procedure_code=CHANGE,
+        form_data=land.change_form(parcel_ward=BUON_MA_THUOT), uploads=land.uploads(CHANGE),
+    )  # fmt: skip
+    assert dossier.state == "awaiting_payment"
+    Peer.objects.filter(pk=peer.pk).update(active=False)
+    with pytest.raises(InvalidInput) as caught:
+        dossiers.record_cash_payment(dossier.pk, actor=receiver)
+    assert (caught.value.field, caught.value.code) == ("parcel_ward", "no_federation_peer")
+    dossier.refresh_from_db()
+    assert dossier.state == "awaiting_payment"
+    assert Invoice.objects.get(dossier=dossier).status == InvoiceStatus.UNPAID  # all undone
+    assert not OutboxMessage.objects.exists() and not FederatedDossier.objects.exists()
