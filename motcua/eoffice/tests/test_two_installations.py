@@ -129,6 +129,7 @@ def test_an_official_letter_travels_to_another_installation_and_its_statuses_com
 
     wait_for(lambda: status() == DispatchStatus.RECEIVED, "Đắk Lắk's acknowledgement", 30)
     queued.refresh_from_db()
+    assert queued.state == "delivered" and queued.response is not None
     first_ack = queued.response["reply"]["acknowledgement"]
 
     # The same envelope once more under a new message id, as a sender that lost its state
