@@ -38,7 +38,11 @@ def insert(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"ok": True}, status=201)
 
 
-urlpatterns = [path("insert", insert)]
+def ping(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"ok": True})
+
+
+urlpatterns = [path("insert", insert), path("ping", ping)]
 
 
 def create_table() -> None:

@@ -116,7 +116,7 @@ class Instance:
 
 
 @contextlib.contextmanager
-def serve(instance: Instance, app: str, settings: str) -> Any:
+def serve(instance: Instance, app: str, settings: str, probe: str = "/api/centers") -> Any:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**instance.env, "DJANGO_SETTINGS_MODULE": settings, "MOTCUA_PUBLIC_URL": url}
@@ -133,7 +133,7 @@ def serve(instance: Instance, app: str, settings: str) -> Any:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"{app} did not start: see {log.name}")
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/api/centers", timeout=2).status_code < 500:
+                if httpx.get(f"{url}{probe}", timeout=2).status_code == 200:
                     break
             time.sleep(0.2)
         yield url
@@ -341,7 +341,9 @@ def bench_database(name: str, database_url: str | None) -> dict[str, Any]:
                 row = asyncio.run(load(url, clients, SECONDS, lifecycle_task(instance.tokens)))
                 figures["lifecycles"].append(row)
                 print(f"   lifecycles ×{clients}: {row}", flush=True)  # noqa: T201
-        with serve(instance, "bench.ceiling:application", "bench.ceiling_settings") as url:
+        with serve(
+            instance, "bench.ceiling:application", "bench.ceiling_settings", probe="/ping"
+        ) as url:
             for clients in CONCURRENCY:
                 row = asyncio.run(load(url, clients, SECONDS, ceiling_task))
                 figures["ceiling"].append(row)
