@@ -102,6 +102,8 @@ def peer_for(organ_code: str) -> Peer | None:
 class OutboxTransport:
     """Envelopes for other installations go through the outbox; local ones stay in process."""
 
+    in_transaction = True  # see ``transport.queues_in_transaction``
+
     def __init__(self, local: eoffice_transport.EnvelopeTransport | None = None) -> None:
         self.local = local or eoffice_transport.InProcessTransport()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from contextlib import nullcontext
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -96,15 +97,18 @@ def send_to_peer(pk: int, *, actor: Any, peer_code: str, peer_name: str = "") ->
     """Send an issued document to an agency of another system. The dispatch is recorded
     ("sent") before the envelope leaves; the peer's acknowledgement, when it comes back at
     once, moves it to "received"."""
-    dispatch = _open_dispatch(pk, actor, peer_code, peer_name)
-    document = dispatch.document
-    assert document.issuer is not None  # noqa: S101
-    recipients = [edxml.Organ(organ_id=dispatch.peer_code, name=dispatch.peer_name)]
-    business = "replace" if document.replaces_id else "new"
-    envelope = envelope_of(document, recipients, business=business)
-    data = edxml.build_envelope(envelope, seal=document.issuer)
-    logger.info("eoffice.envelope_sent document=%s peer=%s", document.pk, peer_code)
-    acknowledgement = transport.send_envelope(peer_code, data)
+    # A transport that queues (the exchange outbox) writes its message with the dispatch.
+    together = transaction.atomic() if transport.queues_in_transaction() else nullcontext()
+    with together:
+        dispatch = _open_dispatch(pk, actor, peer_code, peer_name)
+        document = dispatch.document
+        assert document.issuer is not None  # noqa: S101
+        recipients = [edxml.Organ(organ_id=dispatch.peer_code, name=dispatch.peer_name)]
+        business = "replace" if document.replaces_id else "new"
+        envelope = envelope_of(document, recipients, business=business)
+        data = edxml.build_envelope(envelope, seal=document.issuer)
+        logger.info("eoffice.envelope_sent document=%s peer=%s", document.pk, peer_code)
+        acknowledgement = transport.send_envelope(peer_code, data)
     if acknowledgement:
         record_status(acknowledgement)
     dispatch.refresh_from_db()

@@ -566,9 +566,12 @@ def _set_status(dispatch: Dispatch, status: str, *, actor: Any, note: str) -> No
         dispatch.document, f"status_{status}", actor=actor, at=now, dispatch=dispatch, note=note
     )
     if dispatch.document.origin == Origin.EXTERNAL and status != DispatchStatus.RECEIVED:
-        from motcua.eoffice import peers
+        from motcua.eoffice import peers, transport
 
-        transaction.on_commit(lambda: peers.report_status(dispatch.pk))
+        if transport.queues_in_transaction():
+            peers.report_status(dispatch.pk)  # the outbox message commits with the status
+        else:
+            transaction.on_commit(lambda: peers.report_status(dispatch.pk))
 
 
 def _entry(pk: int, actor: Any) -> IncomingEntry:
@@ -728,9 +731,12 @@ def update_document(pk: int, *, actor: Any, due_date: date | None, note: str) ->
 def _notify_peers(document: OfficialDocument, business: str, reason: str) -> None:
     """Recipients in other systems learn of it by envelope, once this transaction commits."""
     if document.dispatches.filter(agency__isnull=True).exists():
-        from motcua.eoffice import peers
+        from motcua.eoffice import peers, transport
 
-        transaction.on_commit(lambda: peers.notify_peers(document.pk, business, reason))
+        if transport.queues_in_transaction():
+            peers.notify_peers(document.pk, business, reason)
+        else:
+            transaction.on_commit(lambda: peers.notify_peers(document.pk, business, reason))
 
 
 # --- dossier forms and results ------------------------------------------------------------------

@@ -147,3 +147,19 @@ def test_the_inbox_refuses_a_payload_that_is_not_base64(neighbour: Peer) -> None
         )  # fmt: skip
 
     assert (caught.value.code, caught.value.field) == ("envelope_field", "xml")
+
+
+def test_a_dispatch_whose_message_cannot_be_queued_is_not_recorded(
+    office: Office, pki: Path, neighbour: Peer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    document = issued_document(office)
+
+    def refuse(**kwargs: object) -> OutboxMessage:
+        raise RuntimeError("the database refused the row")
+
+    monkeypatch.setattr(outbound.outbox, "post", refuse)
+    with pytest.raises(RuntimeError):
+        peers.send_to_peer(document.pk, actor=office.clerk, peer_code=DAK_LAK)
+
+    assert not document.dispatches.exists()
+    assert not document.history.filter(action="sent").exists()
