@@ -12,7 +12,7 @@ from django.db import transaction
 
 from motcua.eoffice import envelope as edxml
 from motcua.eoffice import outbound, peers, transport
-from motcua.eoffice.models import DispatchStatus
+from motcua.eoffice.models import DispatchStatus, IncomingEntry, OfficialDocument
 from motcua.eoffice.tests.conftest import Office
 from motcua.eoffice.tests.test_workflow import issued_document
 from motcua.exchange import inbox
@@ -163,3 +163,41 @@ def test_a_dispatch_whose_message_cannot_be_queued_is_not_recorded(
 
     assert not document.dispatches.exists()
     assert not document.history.filter(action="sent").exists()
+
+
+def test_the_inbox_registers_an_envelope_once_and_answers_its_acknowledgement(
+    office: Office, pki: Path, neighbour: Peer
+) -> None:
+    # Here the neighbour speaks for Phường Pleiku's committee, whose letter comes in through
+    # the inbox addressed to the Department of Justice of this installation.
+    sender = office.world.pleiku.committee
+    neighbour.agency_codes = [sender.code]
+    neighbour.save(update_fields=["agency_codes"])
+    document = issued_document(office)
+    data = edxml.build_envelope(
+        peers.envelope_of(document, [edxml.organ_of(office.justice)]), seal=sender
+    )
+    payload = {"organ": office.justice.code, "xml": base64.b64encode(data).decode()}
+
+    replies = [
+        inbox.receive(
+            peer=neighbour,
+            message_id=message_id,
+            kind="eoffice.envelope",
+            payload=payload,
+            handle=outbound.receive_from_peer,
+        )  # fmt: skip
+        for message_id in ("tin-1", "tin-1", "tin-2")  # a retry, then a re-sent envelope
+    ]
+
+    assert [duplicate for _reply, duplicate in replies] == [False, True, False]
+    acknowledgements = {reply["acknowledgement"] for reply, _duplicate in replies}
+    assert len(acknowledgements) == 1
+    status = edxml.parse_status(base64.b64decode(acknowledgements.pop()))
+    assert (status.document_id, status.status, status.sender.organ_id) == (
+        document.document_id,
+        "received",
+        office.justice.code,
+    )
+    copy = OfficialDocument.objects.get(document_id=f"{sender.code}:{document.document_id}")
+    assert IncomingEntry.objects.filter(dispatch__document=copy).count() == 1
