@@ -729,7 +729,8 @@ def update_document(pk: int, *, actor: Any, due_date: date | None, note: str) ->
 
 
 def _notify_peers(document: OfficialDocument, business: str, reason: str) -> None:
-    """Recipients in other systems learn of it by envelope, once this transaction commits."""
+    """Recipients in other systems learn of it by envelope: queued in this transaction (the
+    exchange outbox), or sent once it commits by a transport that delivers at once."""
     if document.dispatches.filter(agency__isnull=True).exists():
         from motcua.eoffice import peers, transport
 
