@@ -6,10 +6,11 @@ Contract (other apps and connectors build on it; keep it stable):
     Writes the message in the CALLER's transaction (raises ``RuntimeError`` outside an atomic
     block), so it exists if and only if the change commits. ``peer`` is a ``Peer.code`` (or a
     ``Peer``); an unknown or inactive peer raises ``NotFound``/``InvalidInput``. A second post
-    with the same ``dedupe_key`` returns the existing row unchanged. ``stream`` orders delivery:
-    within a stream (e.g. ``"dossier:<id>"``) messages go out in creation order, a message
-    waiting while an earlier one of its stream is not delivered (a dead one blocks its stream
-    until an operator retries it).
+    with the same ``dedupe_key`` returns the existing row unchanged. ``stream`` orders delivery
+    to each peer: within a stream (e.g. ``"dossier:<id>"``) a peer's messages go out in creation
+    order, a message waiting while an earlier one of its stream to the same peer is not
+    delivered (a dead one blocks that peer's stream until an operator retries it; other peers'
+    messages of the stream go on).
 
 ``@sender(kind)`` registers ``send(message: OutboxMessage, transport: Transport) -> dict``
     which turns a message into one request (``transport.post(message.peer, path, body,
@@ -146,8 +147,10 @@ class DeliveryCounts:
 def due_messages(now: datetime) -> Any:
     """Messages a worker may take now, in order: due (or their lease expired), to an active
     peer, and no earlier message of the same stream still undelivered."""
+    # Order holds per peer: a message the national portal has not taken does not hold back
+    # the same dossier's hand-over to another province.
     earlier_open = OutboxMessage.objects.filter(
-        stream=OuterRef("stream"), id__lt=OuterRef("id")
+        peer=OuterRef("peer"), stream=OuterRef("stream"), id__lt=OuterRef("id")
     ).exclude(state=OutboxState.DELIVERED)
     ready = Q(state__in=(OutboxState.PENDING, OutboxState.FAILED), next_attempt_at__lte=now)
     abandoned = Q(state=OutboxState.SENDING, lease_until__lt=now)

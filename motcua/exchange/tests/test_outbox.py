@@ -12,7 +12,7 @@ from django.db import transaction
 from motcua.core.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from motcua.core.models import AuditEntry
 from motcua.exchange import outbox
-from motcua.exchange.models import OutboxMessage, OutboxState, Peer
+from motcua.exchange.models import OutboxMessage, OutboxState, Peer, PeerKind
 from motcua.exchange.transport import DeliveryError, InProcessTransport
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -122,6 +122,25 @@ def test_delivery_follows_creation_order_within_a_stream(
     assert [m.state for m in OutboxMessage.objects.order_by("id")] == ["delivered"] * 3
     assert handler.received[1][0] == str(first.message_id)
     assert OutboxMessage.objects.get(pk=other.pk).response == {"ok": True, "seq": 3}
+
+
+def test_a_dead_message_holds_back_its_stream_to_that_peer_only(
+    peer: Peer, fast_backoff: Any
+) -> None:
+    portal = Peer.objects.create(
+        code="cong-thu", name="Cổng thử", kind=PeerKind.PORTAL, base_url="http://127.0.0.1:9"
+    )
+    refusing, answering = FlakyPeer(failures=1, permanent=True), FlakyPeer()
+    transport = _transport(peer, refusing)
+    transport.route(portal.code, outbox.ENVELOPE_PATH, answering)
+    dead, behind = _post(peer, 1), _post(peer, 2)
+    to_portal = _post(portal, 3)  # same stream "dossier:1", another peer
+
+    outbox.deliver_due(worker_id="w1", transport=transport)
+
+    states = {m.pk: m.state for m in OutboxMessage.objects.all()}
+    assert states == {dead.pk: "dead", behind.pk: "pending", to_portal.pk: "delivered"}
+    assert [body["payload"]["seq"] for _id, body in answering.received] == [3]
 
 
 def test_backoff_doubles_up_to_the_cap_then_dead(
