@@ -11,8 +11,13 @@ import pytest
 from django.db import transaction
 
 from motcua.eoffice import envelope as edxml
-from motcua.eoffice import outbound, peers, transport
-from motcua.eoffice.models import DispatchStatus, IncomingEntry, OfficialDocument
+from motcua.eoffice import outbound, peers, services, transport
+from motcua.eoffice.models import (
+    DispatchStatus,
+    DocumentState,
+    IncomingEntry,
+    OfficialDocument,
+)
 from motcua.eoffice.tests.conftest import Office
 from motcua.eoffice.tests.test_workflow import issued_document
 from motcua.exchange import inbox
@@ -201,3 +206,34 @@ def test_the_inbox_registers_an_envelope_once_and_answers_its_acknowledgement(
     )
     copy = OfficialDocument.objects.get(document_id=f"{sender.code}:{document.document_id}")
     assert IncomingEntry.objects.filter(dispatch__document=copy).count() == 1
+
+
+def test_a_revocation_for_a_peer_is_queued_with_the_revocation(
+    office: Office, pki: Path, neighbour: Peer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    document = issued_document(office)
+    peers.send_to_peer(document.pk, actor=office.clerk, peer_code=DAK_LAK)
+    sender = office.world.pleiku.committee.code
+
+    services.revoke_document(document.pk, actor=office.clerk, reason="Ban hành nhầm")
+
+    revocation = OutboxMessage.objects.get(kind="eoffice.envelope", dedupe_key__contains=":1:")
+    assert (revocation.stream, revocation.dedupe_key) == (
+        f"document:{document.document_id}",
+        f"eoffice.envelope:{sender}:{document.document_id}:1:{DAK_LAK}",
+    )
+    envelope = edxml.parse_envelope(base64.b64decode(revocation.payload["xml"]))
+    assert (envelope.business, envelope.business_reason) == ("revoke", "Ban hành nhầm")
+
+    # A revocation whose message cannot be written is not recorded either.
+    other = issued_document(office)
+    peers.send_to_peer(other.pk, actor=office.clerk, peer_code=DAK_LAK)
+
+    def refuse(**kwargs: object) -> OutboxMessage:
+        raise RuntimeError("the database refused the row")
+
+    monkeypatch.setattr(outbound.outbox, "post", refuse)
+    with pytest.raises(RuntimeError):
+        services.revoke_document(other.pk, actor=office.clerk, reason="Ban hành nhầm")
+    other.refresh_from_db()
+    assert other.state == DocumentState.ISSUED
