@@ -77,6 +77,8 @@ class DrillServer:
                 "MOTCUA_DEMO": "1",
                 "MOTCUA_PUBLIC_URL": self.url,
                 "MOTCUA_LOG_LEVEL": "WARNING",
+                # Many citizens from one address: the public rate limits would refuse them.
+                "MOTCUA_RATE_LIMITS": "off",
                 "DJANGO_SETTINGS_MODULE": "motcua.settings",
             }
         )
