@@ -30,6 +30,7 @@ True)``) empty the database when they end; ``world`` reloads units and catalog w
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -196,6 +197,17 @@ def second_factor_optional(settings: Any) -> None:
     """The cast has no authenticator app: the TOTP second factor is demanded only by the tests
     of sign-in itself (``motcua/accounts/tests``), which set ``MOTCUA_TOTP_REQUIRED``."""
     settings.MOTCUA_TOTP_REQUIRED = ""
+
+
+@pytest.fixture(autouse=True)
+def rate_limits_off(settings: Any) -> None:
+    """Tests send many requests from 127.0.0.1: the public rate limits are off, except in the
+    tests of the limits themselves (``motcua/accounts/tests/test_ratelimit.py``), which turn
+    them on. Servers started as processes inherit ``MOTCUA_RATE_LIMITS=off`` (set below)."""
+    settings.MOTCUA_RATE_LIMITS = "off"
+
+
+os.environ.setdefault("MOTCUA_RATE_LIMITS", "off")
 
 
 @pytest.fixture(autouse=True)

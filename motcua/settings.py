@@ -30,6 +30,15 @@ ALLOWED_HOSTS = [h for h in _env("MOTCUA_ALLOWED_HOSTS", "127.0.0.1,localhost").
 MOTCUA_PROVINCE_CODE = int(_env("MOTCUA_PROVINCE_CODE", "52"))
 MOTCUA_PUBLIC_URL = _env("MOTCUA_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 MOTCUA_DEMO = _env_bool("MOTCUA_DEMO", False)
+# Citizens' sign-in (OpenID Connect, VNeID in production): the provider's issuer URL (its
+# discovery document is ISSUER/.well-known/openid-configuration), this site's client, the
+# scopes asked for and the ID-token claim holding the 12-digit personal ID number.
+MOTCUA_OIDC_ISSUER = _env("MOTCUA_OIDC_ISSUER", "")
+MOTCUA_OIDC_CLIENT_ID = _env("MOTCUA_OIDC_CLIENT_ID", "")
+MOTCUA_OIDC_CLIENT_SECRET = _env("MOTCUA_OIDC_CLIENT_SECRET", "")
+MOTCUA_OIDC_SCOPES = _env("MOTCUA_OIDC_SCOPES", "openid profile")
+MOTCUA_OIDC_ID_CLAIM = _env("MOTCUA_OIDC_ID_CLAIM", "personal_id_number")
+MOTCUA_OIDC_TIMEOUT = float(_env("MOTCUA_OIDC_TIMEOUT", "10"))
 MOTCUA_UPLOAD_MAX_BYTES = int(_env("MOTCUA_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
 # Per request: at most this many files, and this many bytes in all (413 beyond, body unread).
 MOTCUA_UPLOAD_MAX_FILES = int(_env("MOTCUA_UPLOAD_MAX_FILES", "20"))
@@ -59,6 +68,10 @@ LOG_LEVEL = _env("MOTCUA_LOG_LEVEL", "INFO")
 # Officers' sign-in: failed attempts per (username, address) before a lock, and its length.
 MOTCUA_LOGIN_MAX_FAILURES = int(_env("MOTCUA_LOGIN_MAX_FAILURES", "5"))
 MOTCUA_LOGIN_LOCKOUT_MINUTES = int(_env("MOTCUA_LOGIN_LOCKOUT_MINUTES", "15"))
+# Budgets per client address on the public endpoints (motcua/accounts/ratelimit.py): "on" (the
+# defaults: lookup=60/minute, upload=10/minute, submit=20/hour, feedback=20/hour), "off", or
+# "group=N/unit,..." replacing some defaults.
+MOTCUA_RATE_LIMITS = _env("MOTCUA_RATE_LIMITS", "on")
 # Who must sign in with a TOTP second factor: roles ("leader,admin"), "all", or "" (nobody).
 MOTCUA_TOTP_REQUIRED = _env("MOTCUA_TOTP_REQUIRED", "leader,admin")
 # Years a closed dossier's personal data are kept before `motcua purge` anonymises them
@@ -130,6 +143,7 @@ INSTALLED_APPS = [
     "motcua.reports",
     "motcua.drill",
     "motcua.portal",
+    "motcua.citizens",  # citizens' sign-in through OpenID Connect (VNeID)
     "motcua.backoffice",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -149,6 +163,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "motcua.accounts.ratelimit.RateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "motcua.core.context.OriginMiddleware",

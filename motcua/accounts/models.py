@@ -22,3 +22,23 @@ class LoginThrottle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key[:12]}… × {self.failures}"
+
+
+class RateCounter(models.Model):
+    """Requests counted for one (endpoint group, client address, time window) on public pages.
+
+    One row per window, incremented by a single upsert (see ``motcua.accounts.ratelimit``), so
+    every web process counts the same requests. ``key`` is a hash: the table holds no
+    addresses. Rows whose window has ended are deleted when a new window starts.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    count = models.PositiveIntegerField(default=0)
+    window_ends = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("bộ đếm yêu cầu công khai")
+        verbose_name_plural = _("bộ đếm yêu cầu công khai")
+
+    def __str__(self) -> str:
+        return f"{self.key[:12]}… × {self.count}"
