@@ -7,6 +7,7 @@ from motcua.core import errors_views
 
 urlpatterns = [
     path("", include("motcua.portal.urls")),
+    path("cong-dan/", include("motcua.citizens.urls")),
     path("danh-gia/", include("motcua.reports.feedback_urls")),
     path("xac-thuc/", include("motcua.pki.urls")),
     path("mot-cua/van-ban/", include("motcua.eoffice.urls")),

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from motcua.catalog.models import Procedure
 from motcua.catalog.selectors import compute_fees, fee_items_in_force, get_current_procedure
+from motcua.citizens.session import current_citizen
 from motcua.core.errors import InvalidTransition, MotcuaError, NotFound
 from motcua.core.web import flash_error
 from motcua.dossiers import routing, services
@@ -96,8 +97,12 @@ def apply(request: HttpRequest, procedure_code: str) -> HttpResponse:
             )
         return _choose_center(request, procedure)
 
+    initial = {"center": center.slug, "form_token": secrets.token_urlsafe(24)}
+    citizen = current_citizen(request)
+    if citizen is not None:  # signed in through VNeID: their identity fills the form
+        initial |= {"requester_name": citizen.full_name, "requester_id_number": citizen.id_number}
     form = ApplyForm(
-        initial={"center": center.slug, "form_token": secrets.token_urlsafe(24)},
+        initial=initial,
         schema=procedure.form_schema,
         documents=documents,
     )
