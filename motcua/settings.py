@@ -39,15 +39,6 @@ MOTCUA_OIDC_CLIENT_SECRET = _env("MOTCUA_OIDC_CLIENT_SECRET", "")
 MOTCUA_OIDC_SCOPES = _env("MOTCUA_OIDC_SCOPES", "openid profile")
 MOTCUA_OIDC_ID_CLAIM = _env("MOTCUA_OIDC_ID_CLAIM", "personal_id_number")
 MOTCUA_OIDC_TIMEOUT = float(_env("MOTCUA_OIDC_TIMEOUT", "10"))
-# Citizens' sign-in (OpenID Connect, VNeID in production): the provider's issuer URL (its
-# discovery document is ISSUER/.well-known/openid-configuration), this site's client, the
-# scopes asked for and the ID-token claim holding the 12-digit personal ID number.
-MOTCUA_OIDC_ISSUER = _env("MOTCUA_OIDC_ISSUER", "")
-MOTCUA_OIDC_CLIENT_ID = _env("MOTCUA_OIDC_CLIENT_ID", "")
-MOTCUA_OIDC_CLIENT_SECRET = _env("MOTCUA_OIDC_CLIENT_SECRET", "")
-MOTCUA_OIDC_SCOPES = _env("MOTCUA_OIDC_SCOPES", "openid profile")
-MOTCUA_OIDC_ID_CLAIM = _env("MOTCUA_OIDC_ID_CLAIM", "personal_id_number")
-MOTCUA_OIDC_TIMEOUT = float(_env("MOTCUA_OIDC_TIMEOUT", "10"))
 MOTCUA_UPLOAD_MAX_BYTES = int(_env("MOTCUA_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
 # Per request: at most this many files, and this many bytes in all (413 beyond, body unread).
 MOTCUA_UPLOAD_MAX_FILES = int(_env("MOTCUA_UPLOAD_MAX_FILES", "20"))
@@ -152,7 +143,6 @@ INSTALLED_APPS = [
     "motcua.reports",
     "motcua.drill",
     "motcua.portal",
-    "motcua.citizens",  # citizens' sign-in through OpenID Connect (VNeID)
     "motcua.citizens",  # citizens' sign-in through OpenID Connect (VNeID)
     "motcua.backoffice",
     "django_otp",
