@@ -33,9 +33,12 @@ MOTCUA_DEMO = _env_bool("MOTCUA_DEMO", False)
 # Citizens' sign-in (OpenID Connect, VNeID in production): the provider's issuer URL (its
 # discovery document is ISSUER/.well-known/openid-configuration), this site's client, the
 # scopes asked for and the ID-token claim holding the 12-digit personal ID number.
-MOTCUA_OIDC_ISSUER = _env("MOTCUA_OIDC_ISSUER", "")
-MOTCUA_OIDC_CLIENT_ID = _env("MOTCUA_OIDC_CLIENT_ID", "")
-MOTCUA_OIDC_CLIENT_SECRET = _env("MOTCUA_OIDC_CLIENT_SECRET", "")
+# In demo mode they default to the local stand-in provider mounted at /oidc-dev/.
+MOTCUA_OIDC_ISSUER = _env(
+    "MOTCUA_OIDC_ISSUER", f"{MOTCUA_PUBLIC_URL}/oidc-dev" if MOTCUA_DEMO else ""
+)
+MOTCUA_OIDC_CLIENT_ID = _env("MOTCUA_OIDC_CLIENT_ID", "motcua-demo" if MOTCUA_DEMO else "")
+MOTCUA_OIDC_CLIENT_SECRET = _env("MOTCUA_OIDC_CLIENT_SECRET", "demo-only" if MOTCUA_DEMO else "")
 MOTCUA_OIDC_SCOPES = _env("MOTCUA_OIDC_SCOPES", "openid profile")
 MOTCUA_OIDC_ID_CLAIM = _env("MOTCUA_OIDC_ID_CLAIM", "personal_id_number")
 MOTCUA_OIDC_TIMEOUT = float(_env("MOTCUA_OIDC_TIMEOUT", "10"))

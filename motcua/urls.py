@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.i18n import set_language
@@ -21,6 +22,8 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("motcua.payments.urls")),
 ]
+if settings.MOTCUA_DEMO:  # a local stand-in for VNeID (motcua/citizens/devprovider.py)
+    urlpatterns.insert(0, path("oidc-dev/", include("motcua.citizens.devprovider_urls")))
 
 handler400 = errors_views.bad_request
 handler403 = errors_views.permission_denied
