@@ -1,8 +1,9 @@
 """Pages of the citizen portal: procedures, online filing, the private dossier page, tracking.
 
-Views parse, call one service or selector, and render. Citizens hold no accounts: a dossier is
-reached through its private link (the access token) or, on the public status page, by its
-code plus the requester's ID number.
+Views parse, call one service or selector, and render. Citizens hold no accounts here: a dossier
+is reached through its private link (the access token) or, on the public status page, by its
+code plus the requester's ID number; a citizen signed in through VNeID (motcua/citizens) also
+finds their dossiers listed and the filing form prefilled.
 """
 
 from __future__ import annotations

@@ -181,3 +181,39 @@ def test_a_citizen_session_does_not_grant_the_back_office(
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("backoffice:login"))
     assert not client.session.get("_auth_user_id")
+
+
+@pytest.mark.parametrize(
+    ("identity", "code"),
+    [
+        ({"sub": "x", "name": "Nguyễn Văn An"}, "oidc_id_missing"),
+        ({"sub": "x", "personal_id_number": "064090001234"}, "oidc_name_missing"),
+        (
+            {"sub": "x", "name": "Nguyễn Văn An", "personal_id_number": "06409000123"},
+            "oidc_id_invalid",
+        ),
+    ],
+)
+def test_missing_or_malformed_identity_claims_are_refused(
+    world: Any, provider: Provider, client: Client, identity: dict[str, str], code: str
+) -> None:
+    provider.identity = identity
+    response = client.get(_to_callback(client, provider))
+    assert response.status_code == 400
+    assert f'data-code="{code}"' in response.content.decode()
+    assert not Citizen.objects.exists()
+
+
+def test_the_portal_header_offers_vneid_sign_in(world: Any, client: Client) -> None:
+    page = client.get(reverse("portal:home")).content.decode()
+    assert reverse("citizens:sign_in") in page and "Đăng nhập VNeID" in page
+    assert reverse("citizens:my_dossiers") not in page
+
+
+def test_sign_in_without_configuration_says_what_is_missing(
+    world: Any, client: Client, settings: Any
+) -> None:
+    settings.MOTCUA_OIDC_ISSUER = ""
+    response = client.get(reverse("citizens:sign_in"))
+    assert response.status_code == 400
+    assert "MOTCUA_OIDC_ISSUER" in response.content.decode()
