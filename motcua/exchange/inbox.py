@@ -105,7 +105,7 @@ def authenticate_peer(request: HttpRequest) -> Peer:
             header=MESSAGE_ID_HEADER,
             limit=100,
         )
-    if not signature_matches(peer.secret, message_id, request.body, signature):
+    if not signature_matches(peer.secret, message_id, signed_content(request), signature):
         logger.warning("inbox.bad_signature peer=%s", peer.code)
         raise PeerUnauthenticated(
             _("Chữ ký trong tiêu đề %(header)s không khớp với nội dung yêu cầu."),
@@ -113,6 +113,15 @@ def authenticate_peer(request: HttpRequest) -> Peer:
             header=SIGNATURE_HEADER,
         )
     return peer
+
+
+def signed_content(request: HttpRequest) -> bytes:
+    """What the signature covers after the message id: the raw body of a request that has one;
+    for a GET or HEAD, the path with its query string, so that the headers of one download
+    cannot fetch another document."""
+    if request.method in ("GET", "HEAD"):
+        return request.get_full_path().encode()
+    return request.body
 
 
 def message_id_of(request: HttpRequest) -> str:

@@ -183,19 +183,27 @@ def test_the_portal_downloads_a_result_by_its_link_with_a_signed_request(
     dossier = world.dossier_in("approved")
     link = records(dossier)[-1]["DanhSachGiayToKetQua"][0]["DuongDanTepTinKetQua"]
     path = link.removeprefix(settings.MOTCUA_PUBLIC_URL)
+    # A GET signs its path (and query) in place of the body.
     headers = signed_headers(
-        sender_code="dvcqg", secret=SECRET, message_id="qg-get-1", raw_body=b""
+        sender_code="dvcqg", secret=SECRET, message_id="qg-get-1", raw_body=path.encode()
     )
     headers.pop("Content-Type")
+    missing = path.replace(dossier.code, "H52-000000-0000")
+    missing_headers = signed_headers(
+        sender_code="dvcqg", secret=SECRET, message_id="qg-get-2", raw_body=missing.encode()
+    )
+    missing_headers.pop("Content-Type")
 
     signed = client.get(path, headers=headers)
     unsigned = client.get(path)
-    other = client.get(path.replace(dossier.code, "H52-000000-0000"), headers=headers)
+    other = client.get(missing, headers=headers)
+    absent = client.get(missing, headers=missing_headers)
 
     assert signed.status_code == 200
     assert b"".join(signed.streaming_content) == stub_pdfs
     assert unsigned.status_code == 401
-    assert other.status_code == 404
+    assert other.status_code == 401  # the signature names another path
+    assert absent.status_code == 404
 
 
 def test_a_status_costs_the_same_few_queries_however_long_the_history(
@@ -280,3 +288,27 @@ def test_a_fee_paid_through_the_province_gateway_is_reported_as_such(
     services.accept(dossier.pk, actor=world.pleiku.receiver)
 
     assert [r["DuocThanhToanTrucTuyen"] for r in records(dossier)] == [0, 2]
+
+
+def test_a_signed_download_fetches_its_own_result_and_no_other(
+    world: World, portal: Peer, stub_pdfs: bytes, client: Client
+) -> None:
+    first, second = world.dossier_in("approved"), world.dossier_in("approved")
+    wanted = first.files.filter(kind=FileKind.RESULT).order_by("pk").first()
+    other = second.files.filter(kind=FileKind.RESULT).order_by("pk").first()
+    path = f"/api/dvcqg/dossiers/{first.code}/results/{wanted.pk}"
+    headers = signed_headers(
+        sender_code="dvcqg", secret=SECRET, message_id="tai-1", raw_body=path.encode()
+    )
+    extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
+
+    response = client.get(path, **extra)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == wanted.file.open("rb").read()
+
+    # The same headers for another dossier's result, or signed over an empty body, are refused.
+    stolen = client.get(f"/api/dvcqg/dossiers/{second.code}/results/{other.pk}", **extra)
+    assert (stolen.status_code, stolen.json()["code"]) == (401, "peer_unauthenticated")
+    empty = signed_headers(sender_code="dvcqg", secret=SECRET, message_id="tai-2", raw_body=b"")
+    unbound = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in empty.items()}
+    assert client.get(path, **unbound).status_code == 401
