@@ -13,10 +13,16 @@ from typing import Any, Literal
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from motcua.eoffice import peers, selectors, services
-from motcua.eoffice.models import Dispatch, IncomingEntry, OfficialDocument
+from motcua.eoffice.models import (
+    CONTENT_MAX_LENGTH,
+    RECIPIENTS_NOTE_MAX_LENGTH,
+    Dispatch,
+    IncomingEntry,
+    OfficialDocument,
+)
 from motcua.org.api import officer_auth, officer_of
 
 router = Router(tags=["Văn bản"])
@@ -69,17 +75,18 @@ class EntryOut(Schema):
     document: DocumentOut
 
 
+# The same limits as the compose form (motcua.eoffice.forms.DraftForm).
 class DraftIn(Schema):
     issuer_id: int
-    doc_type: str
-    summary: str
-    content: str
-    signer_position: str
-    signer_competence: str = ""
-    signer_name: str = ""
-    drafting_unit: str = ""
-    recipient_ids: list[int] = []
-    recipients_note: str = ""
+    doc_type: str = Field(max_length=40)
+    summary: str = Field(max_length=500)
+    content: str = Field(max_length=CONTENT_MAX_LENGTH)
+    signer_position: str = Field(max_length=100)
+    signer_competence: str = Field("", max_length=20)
+    signer_name: str = Field("", max_length=150)
+    drafting_unit: str = Field("", max_length=20)
+    recipient_ids: list[int] = Field([], max_length=200)
+    recipients_note: str = Field("", max_length=RECIPIENTS_NOTE_MAX_LENGTH)
     urgency: str = "thuong"
     secrecy: str = "thuong"
     due_date: date | None = None

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from motcua.eoffice import marks as marks_module
 from motcua.eoffice import permissions
-from motcua.eoffice.models import Competence
+from motcua.eoffice.models import CONTENT_MAX_LENGTH, RECIPIENTS_NOTE_MAX_LENGTH, Competence
 from motcua.eoffice.services import Draft
 from motcua.org.models import Agency, AgencyKind, Membership
 
@@ -51,7 +51,9 @@ class ComposeForm(forms.Form):
     doc_type = forms.ChoiceField(label=gettext_lazy("Loại văn bản"))
     summary = forms.CharField(label=gettext_lazy("Trích yếu"), max_length=500)
     content = forms.CharField(
-        label=gettext_lazy("Nội dung"), widget=forms.Textarea(attrs={"rows": 8})
+        label=gettext_lazy("Nội dung"),
+        max_length=CONTENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 8}),
     )
     drafting_unit = forms.CharField(
         label=gettext_lazy("Đơn vị soạn thảo (ký hiệu công văn)"), max_length=20, required=False,
@@ -71,6 +73,7 @@ class ComposeForm(forms.Form):
     )  # fmt: skip
     recipients_note = forms.CharField(
         label=gettext_lazy("Nơi nhận khác"), required=False,
+        max_length=RECIPIENTS_NOTE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=gettext_lazy("Mỗi dòng một nơi nhận (ví dụ: Lưu: VT, VP)."),
     )  # fmt: skip

@@ -13,6 +13,11 @@ from django.utils.translation import gettext_lazy as _
 
 from motcua.org.models import Agency
 
+# Limits of what a drafter types (the compose form and the API share them): a document body
+# of about twenty pages, and a short list of other recipients.
+CONTENT_MAX_LENGTH = 50_000
+RECIPIENTS_NOTE_MAX_LENGTH = 2_000
+
 
 class DocumentState(models.TextChoices):
     DRAFT = "draft", _("Dự thảo")

@@ -104,3 +104,26 @@ def test_envelopes_handed_in_over_http(office: Office, pki: Path) -> None:
     assert OfficialDocument.objects.filter(origin="external").count() == 1
     assert (tampered.status_code, tampered.json()["code"]) == (400, "envelope_signature")
     assert (garbage.status_code, garbage.json()["code"]) == (400, "envelope_signature")
+
+
+def test_the_api_keeps_the_compose_forms_length_limits(office: Office) -> None:
+    from motcua.eoffice.models import CONTENT_MAX_LENGTH
+
+    world = office.world
+    body = {"issuer_id": world.pleiku.committee.pk, "doc_type": "cong-van",
+            "summary": "Về việc báo cáo", "content": "x" * (CONTENT_MAX_LENGTH + 1),
+            "signer_position": "P" * 101, "drafting_unit": "D" * 21,
+            "recipients_note": "Lưu: VT"}  # fmt: skip
+
+    refused = api(world.pleiku.specialist).post(
+        "/api/documents", body, content_type="application/json"
+    )
+
+    assert refused.status_code == 422
+    errors = {e["field"]: e["code"] for e in refused.json()["errors"]}
+    assert errors == {
+        "content": "max_length",
+        "signer_position": "max_length",
+        "drafting_unit": "max_length",
+    }
+    assert not OfficialDocument.objects.exists()
