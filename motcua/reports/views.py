@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from motcua.core import clock
+from motcua.core import clock, errors_views
 from motcua.core.errors import InvalidInput, MotcuaError, NotFound
 from motcua.core.web import add_error_to_form, flash_error
 from motcua.dossiers.models import Dossier
@@ -180,7 +180,12 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
     if fmt not in ("xlsx", "csv"):
         raise Http404
     scope = _scope(request)
-    period = _period(request)
+    query = request.GET
+    try:
+        # An export of another period than the one asked for would mislead: refuse instead.
+        period = selectors.parse_period(query.get("from"), query.get("to"), query.get("as_of"))
+    except InvalidInput as error:
+        return errors_views.error_response(request, error, title=errors_views.title_for(error))
     grouping = _grouping(request, scope)
     dossiers = scope.filter(Dossier.objects.all())
     rows, total = selectors.table(dossiers, period, grouping, scope)

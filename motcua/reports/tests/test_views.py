@@ -144,6 +144,11 @@ def test_bad_period_is_named(world: World, month: Month) -> None:
     assert [str(m) for m in bad.context["messages"]] == ["“from” phải là ngày dạng YYYY-MM-DD."]
     assert client_for(world.admin).get("/mot-cua/bao-cao/ho-so/?figure=nope").status_code == 404
     assert client_for(world.admin).get("/mot-cua/bao-cao/xuat.pdf").status_code == 404
+    # An export of another period than the one asked for would mislead: it is refused.
+    export = client_for(world.admin).get("/mot-cua/bao-cao/xuat.csv?from=2026-04-01&to=2026-03-01")
+    assert export.status_code == 422
+    assert "“Đến ngày” phải từ “Từ ngày” trở đi." in export.content.decode()
+    assert "period_order" in export.content.decode()
 
 
 def test_month_exports_open_with_vietnamese_headers(world: World, month: Month) -> None:
