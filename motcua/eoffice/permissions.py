@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from motcua.dossiers.permissions import is_province_admin, memberships_of
-from motcua.eoffice.models import Dispatch, OfficialDocument
+from motcua.eoffice.models import Dispatch, DocumentHistory, OfficialDocument
 from motcua.org.models import Agency, Role
 
 # Roles that work in the electronic office (Decree 30/2020/NĐ-CP: clerks register and issue,
@@ -63,3 +63,18 @@ def dispatches_visible_to(user: Any) -> QuerySet[Dispatch]:
     if is_province_admin(user):
         return queryset.filter(agency__isnull=False)
     return queryset.filter(agency_id__in=agency_ids_of(user))
+
+
+def history_visible_to(user: Any, document: OfficialDocument) -> QuerySet[DocumentHistory]:
+    """The issuer's own staff (and province administrators) see the whole history; a recipient
+    sees it from the issue on, and of the dispatches only its own: the sender's drafting,
+    review and names of its staff stay inside the issuing agency."""
+    history = DocumentHistory.objects.filter(document=document)
+    agency_ids = agency_ids_of(user)
+    if is_province_admin(user) or document.issuer_id in agency_ids:
+        return history
+    if document.issued_at is None:
+        return history.none()
+    return history.filter(at__gte=document.issued_at).filter(
+        Q(dispatch__isnull=True) | Q(dispatch__agency_id__in=agency_ids)
+    )

@@ -25,7 +25,7 @@ from motcua.core import clock
 from motcua.core.errors import InvalidInputs, MotcuaError, NotFound
 from motcua.core.web import add_error_to_form, flash_error
 from motcua.eoffice import forms, peers, permissions, selectors, services
-from motcua.eoffice.models import DocumentHistory, IncomingEntry, OfficialDocument
+from motcua.eoffice.models import IncomingEntry, OfficialDocument
 
 logger = logging.getLogger(__name__)
 PAGE_SIZE = 25
@@ -150,7 +150,7 @@ def _document_page(
         "actions": selectors.document_actions(user, document),
         "panels": panels,
         "dispatches": document.dispatches.select_related("agency").order_by("pk"),
-        "history": DocumentHistory.objects.filter(document=document)
+        "history": permissions.history_visible_to(user, document)
         .select_related("actor", "dispatch")
         .order_by("at", "pk"),
         "entries": [

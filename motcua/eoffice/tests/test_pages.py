@@ -127,6 +127,24 @@ def test_the_incoming_register_and_its_actions(office: Office, pki: Path) -> Non
     assert 'data-status="accepted"' in sender.content.decode()
 
 
+def test_a_recipient_sees_the_history_from_the_issue_on_and_its_own_dispatch(
+    office: Office, pki: Path
+) -> None:
+    document = issued_document(office)
+    services.dispatch_document(document.pk, actor=office.clerk)
+
+    sender = client_for(office.clerk).get(reverse("eoffice:document", args=[document.pk]))
+    recipient = client_for(office.justice_clerk).get(
+        reverse("eoffice:document", args=[document.pk])
+    )
+
+    everything = list(document.history.order_by("at", "pk"))
+    since_issue = [h for h in everything if h.at >= document.issued_at]
+    assert [h.pk for h in sender.context["history"]] == [h.pk for h in everything]
+    assert [h.pk for h in recipient.context["history"]] == [h.pk for h in since_issue]
+    assert len(since_issue) < len(everything)  # drafting, review and signing stay inside
+
+
 def test_outsiders_get_not_found(office: Office) -> None:
     document = services.compose_document(office.draft(), actor=office.clerk)
     client = client_for(office.world.quynhon.leader)
