@@ -409,7 +409,10 @@ def render_pdf(document: OfficialDocument) -> bytes:
         registry.urgency[document.urgency].name if document.urgency != "thuong" else "",
     ]
     lines = [nfc(a.name) for a in document.addressees.all()]
-    lines += [line.strip(" -;") for line in document.recipients_note.splitlines() if line.strip()]
+    lines += [line.strip(" -;.") for line in document.recipients_note.splitlines() if line.strip()]
+    # The archive line closes the list once: the drafter's own ("Lưu: VT, VP") or the default.
+    archive = [line for line in lines if line.casefold().startswith("lưu")]
+    lines = [line for line in lines if line not in archive]
     context = {
         "doc": document,
         "doc_type": doc_type,
@@ -418,6 +421,8 @@ def render_pdf(document: OfficialDocument) -> bytes:
         "marks": " · ".join(m for m in mark_names if m),
         "paragraphs": [p.strip() for p in document.content.splitlines() if p.strip()],
         "recipients": lines,
+        "archive": archive[-1] if archive else "Lưu: VT",
+        "letter_summary": _letter_summary(document.summary),
         "competence_line": _competence_line(document),
     }
     with translation.override("vi"):
@@ -426,6 +431,16 @@ def render_pdf(document: OfficialDocument) -> bytes:
         string=html, base_url=None, url_fetcher=OfflineUrlFetcher()
     ).write_pdf()
     return pdf
+
+
+def _letter_summary(summary: str) -> str:
+    """A công văn's summary follows "V/v" (về việc): a summary that already starts with it, or
+    with the words in full, is not prefixed twice."""
+    text = summary.strip()
+    for prefix in ("v/v", "về việc"):
+        if text.casefold().startswith(prefix):
+            return text[len(prefix) :].lstrip(" :")
+    return text
 
 
 def _competence_line(document: OfficialDocument) -> str:

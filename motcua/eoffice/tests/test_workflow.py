@@ -276,3 +276,22 @@ def test_without_signing_keys_signing_is_refused_and_nothing_changes(
     document.refresh_from_db()
     assert (caught.value.code, caught.value.status) == ("pki_missing", 409)
     assert (document.state, bool(document.pdf)) == (DocumentState.APPROVED, False)
+
+
+def test_the_letter_prints_v_v_and_the_archive_line_once(office: Office) -> None:
+    """A summary typed with "Về việc" and a recipients note with its own "Lưu" line."""
+    draft = office.draft(
+        summary="Về việc hướng dẫn chứng thực", recipients_note="Lưu: VT, VP\nPhòng Tư pháp"
+    )
+    document = services.compose_document(draft, actor=office.world.pleiku.specialist)
+
+    text = subprocess.run(  # noqa: S603 (fixed program, our own bytes)
+        ["/usr/bin/pdftotext", "-layout", "-", "-"],
+        input=services.render_pdf(document), capture_output=True, check=True,
+    ).stdout.decode()  # fmt: skip
+
+    assert "V/v hướng dẫn chứng thực" in text
+    assert "V/v Về việc" not in text
+    assert text.count("Lưu:") == 1
+    assert "- Lưu: VT, VP." in text
+    assert "- Phòng Tư pháp;" in text
