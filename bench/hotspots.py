@@ -20,7 +20,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DATA = tempfile.mkdtemp(prefix="motcua-profile-")
 os.environ.update(
-    {"MOTCUA_DATA_DIR": DATA, "MOTCUA_LOG_LEVEL": "WARNING", "MOTCUA_ALLOWED_HOSTS": "testserver"}
+    {
+        "MOTCUA_DATA_DIR": DATA,
+        "MOTCUA_LOG_LEVEL": "WARNING",
+        "MOTCUA_ALLOWED_HOSTS": "testserver",
+        "MOTCUA_RATE_LIMITS": "off",
+    }
 )
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "motcua.settings")
 sys.path.insert(0, str(ROOT))
