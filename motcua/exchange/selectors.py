@@ -68,6 +68,16 @@ def dossier_stream(dossier_id: int) -> str:
     return f"dossier:{dossier_id}"
 
 
+def dossier_known(dossier_id: int, stream: str) -> bool:
+    """The dossier exists, or messages about it were sent (it may have been purged since)."""
+    from motcua.dossiers.models import Dossier
+
+    return (
+        Dossier.objects.filter(pk=dossier_id).exists()
+        or OutboxMessage.objects.filter(stream=stream).exists()
+    )
+
+
 def list_dossier_messages(dossier_id: int) -> list[OutboxMessage]:
     """What was sent about a dossier, oldest first (the desk shows it)."""
     return list(

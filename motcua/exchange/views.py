@@ -114,6 +114,10 @@ def peer_outbox(request: HttpRequest, code: str) -> HttpResponse:
 @operator_only
 def dossier_outbox(request: HttpRequest, pk: int) -> HttpResponse:
     stream = selectors.dossier_stream(pk)
+    # A purged dossier keeps its messages (the trail of what was sent); an id that never had
+    # either is not a page.
+    if not selectors.dossier_known(pk, stream):
+        raise Http404
     title = _("Tin gửi đi về hồ sơ #%(id)s") % {"id": pk}
     return _outbox_page(request, peer=None, stream=stream, title=title)
 

@@ -20,7 +20,7 @@ PAGES = [
     "/mot-cua/lien-thong/hop-thu-den/",
     "/mot-cua/lien-thong/tac-vu/",
     "/mot-cua/lien-thong/he-thong/tinh-binh-dinh/",
-    "/mot-cua/lien-thong/ho-so/1/",
+    "/mot-cua/lien-thong/ho-so/1/",  # a message about dossier 1 is posted below
 ]
 
 
@@ -51,6 +51,7 @@ def _rows(html: str, attribute: str) -> list[str]:
 def test_only_province_administrators_see_the_pages(
     client: Client, world: Any, peer: Peer, url: str
 ) -> None:
+    _post(peer, "dossier:1", 1)
     anonymous = client.get(url)
     client.force_login(world.pleiku.receiver)
     officer = client.get(url)
@@ -60,6 +61,17 @@ def test_only_province_administrators_see_the_pages(
     assert anonymous.status_code == 302 and "/dang-nhap/" in anonymous["Location"]
     assert officer.status_code == 403
     assert admin.status_code == 200
+
+
+def test_a_dossier_page_answers_404_for_an_id_that_never_was(
+    admin_client: Client, world: Any, peer: Peer
+) -> None:
+    dossier = world.submit()
+    _post(peer, "dossier:999999", 1)  # a purged dossier: its messages remain
+
+    assert admin_client.get("/mot-cua/lien-thong/ho-so/999998/").status_code == 404
+    assert admin_client.get("/mot-cua/lien-thong/ho-so/999999/").status_code == 200
+    assert admin_client.get(f"/mot-cua/lien-thong/ho-so/{dossier.pk}/").status_code == 200
 
 
 def test_peer_list_counts_messages_by_state(admin_client: Client, peer: Peer) -> None:
