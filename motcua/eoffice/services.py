@@ -34,6 +34,8 @@ from motcua.deadlines.calendar import default_calendar
 from motcua.eoffice import marks as marks_module
 from motcua.eoffice import permissions, signing
 from motcua.eoffice.models import (
+    CONTENT_MAX_LENGTH,
+    RECIPIENTS_NOTE_MAX_LENGTH,
     Competence,
     Dispatch,
     DispatchStatus,
@@ -147,6 +149,37 @@ def _history(
     audit.record(f"eoffice.{action}", document, actor=actor, data=data)
 
 
+# The limits of the compose form and the API, kept here so that every caller meets them.
+TEXT_LIMITS = (
+    ("content", CONTENT_MAX_LENGTH),
+    ("signer_position", 100),
+    ("signer_name", 150),
+    ("drafting_unit", 20),
+    ("recipients_note", RECIPIENTS_NOTE_MAX_LENGTH),
+)
+MAX_RECIPIENTS = 200
+
+
+def _too_long(draft: Draft) -> list[InvalidInput]:
+    errors = [
+        InvalidInput(
+            _("Trường này dài tối đa %(limit)s ký tự."), field=name, code="too_long", limit=limit
+        )
+        for name, limit in TEXT_LIMITS
+        if len(nfc(getattr(draft, name))) > limit
+    ]
+    if len(draft.recipient_ids) > MAX_RECIPIENTS:
+        errors.append(
+            InvalidInput(
+                _("Một văn bản gửi tối đa %(limit)s nơi nhận trong hệ thống."),
+                field="recipient_ids",
+                code="too_many",
+                limit=MAX_RECIPIENTS,
+            )
+        )
+    return errors
+
+
 def _check_draft(draft: Draft, actor: Any) -> tuple[Agency, list[Agency]]:
     errors: list[InvalidInput] = []
     registry = marks_module.marks()
@@ -167,6 +200,7 @@ def _check_draft(draft: Draft, actor: Any) -> tuple[Agency, list[Agency]]:
         errors.append(
             InvalidInput(_("Trích yếu dài tối đa 500 ký tự."), field="summary", code="too_long")
         )
+    errors.extend(_too_long(draft))
     if not nfc(draft.content):
         errors.append(
             InvalidInput(_("Nội dung không được để trống."), field="content", code="required")

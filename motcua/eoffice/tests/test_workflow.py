@@ -186,6 +186,36 @@ def test_bad_drafts_name_every_field_and_write_nothing(office: Office) -> None:
         services.compose_document(office.draft(), actor=office.world.outsider)
 
 
+def test_the_service_itself_keeps_the_length_limits(office: Office) -> None:
+    """The compose form and the API check lengths too; a caller that bypasses both (a
+    command, another module) still cannot store an over-long draft."""
+    before = OfficialDocument.objects.count()
+    with pytest.raises(InvalidInputs) as caught:
+        services.compose_document(
+            office.draft(
+                summary="Đ" * 501, content="x" * (services.CONTENT_MAX_LENGTH + 1),
+                signer_position="C" * 101, signer_name="N" * 151, drafting_unit="VP" * 11,
+                recipients_note="L" * (services.RECIPIENTS_NOTE_MAX_LENGTH + 1),
+                recipient_ids=[office.justice.pk] * (services.MAX_RECIPIENTS + 1),
+            ),
+            actor=office.world.pleiku.specialist,
+        )  # fmt: skip
+
+    errors = {e.field: e for e in caught.value.errors}
+    assert {(field, e.code) for field, e in errors.items()} == {
+        ("summary", "too_long"), ("content", "too_long"), ("signer_position", "too_long"),
+        ("signer_name", "too_long"), ("drafting_unit", "too_long"),
+        ("recipients_note", "too_long"), ("recipient_ids", "too_many"),
+    }  # fmt: skip
+    assert "tối đa 100 ký tự" in errors["signer_position"].message
+    assert OfficialDocument.objects.count() == before
+    services.compose_document(
+        office.draft(signer_position="C" * 100, drafting_unit="V" * 20),
+        actor=office.world.pleiku.specialist,
+    )
+    assert OfficialDocument.objects.count() == before + 1
+
+
 def test_the_first_document_of_a_new_year_is_number_01(
     office: Office, pki: Path, set_now: Any
 ) -> None:
