@@ -248,6 +248,15 @@ def _verify(data: bytes) -> tuple[etree._Element, str]:
     """The verified XML and the OU (organisation code) of the certificate that signed it."""
     if len(data) > MAX_ENVELOPE_BYTES:
         raise EnvelopeRejected(_("Gói tin vượt quá dung lượng cho phép."), field="envelope")
+    try:
+        etree.fromstring(data, parser=_PARSER)
+    except etree.XMLSyntaxError as error:
+        raise EnvelopeRejected(
+            _("Gói tin không phải XML hợp lệ: %(reason)s"),
+            field="envelope",
+            code="envelope_syntax",
+            reason=str(error)[:200],
+        ) from error
     ca_path = str(store.ca_credential().cert_path)
     try:
         result = XMLVerifier().verify(

@@ -103,7 +103,8 @@ def test_envelopes_handed_in_over_http(office: Office, pki: Path) -> None:
     assert edxml.parse_status(first.content).status == "received"
     assert OfficialDocument.objects.filter(origin="external").count() == 1
     assert (tampered.status_code, tampered.json()["code"]) == (400, "envelope_signature")
-    assert (garbage.status_code, garbage.json()["code"]) == (400, "envelope_signature")
+    assert (garbage.status_code, garbage.json()["code"]) == (400, "envelope_syntax")
+    assert garbage.json()["field"] == "envelope"
 
 
 def test_the_api_keeps_the_compose_forms_length_limits(office: Office) -> None:
