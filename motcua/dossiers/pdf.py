@@ -10,7 +10,8 @@ The inputs are plain frozen dataclasses, so rendering needs neither the database
 a service builds the dataclass from a dossier, calls a ``render_*`` function and stores the bytes.
 Templates live in ``dossiers/pdf/`` and are turned into PDF by WeasyPrint without any network or
 disk access: the only resources a template may embed are ``data:`` URIs (the QR codes), and fonts
-are looked up by family name (DejaVu Serif / DejaVu Sans) through fontconfig.
+are looked up by family name (DejaVu Serif / DejaVu Sans) through fontconfig. The font
+configuration and each template's parsed style sheet are kept per thread (see ``_render_pdf``).
 
 Every ``render_*`` function takes an optional :class:`PdfSigner`. Circular 01/2018/TT-VPCP
 Art. 10 requires the one-stop forms to be digitally signed; the e-office app will supply a
@@ -20,6 +21,8 @@ pyHanko-backed signer, until then :class:`NoSigner` returns the bytes unchanged.
 from __future__ import annotations
 
 import logging
+import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -33,6 +36,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 logger = logging.getLogger(__name__)
@@ -772,7 +776,42 @@ def _produce(
 
 def _render_pdf(template_name: str, context: dict[str, Any]) -> bytes:
     with translation.override(DOCUMENT_LANGUAGE):
-        html = render_to_string(template_name, context)
+        rendered = render_to_string(template_name, context)
+    html, stylesheet = _split_style(rendered)
     document = weasyprint.HTML(string=html, base_url=None, url_fetcher=OfflineUrlFetcher())
-    pdf: bytes = document.write_pdf()
+    pdf: bytes = document.write_pdf(font_config=_font_config(), stylesheets=stylesheet)
     return pdf
+
+
+# What WeasyPrint would otherwise set up again for every document, kept per thread (its
+# objects are not made to be shared between threads): the fontconfig/Pango font map, about
+# 15 ms per document, and the parsed style sheet of each template, about 15 ms.
+_per_thread = threading.local()
+_STYLE_ELEMENT = re.compile(r"<style>(.*?)</style>", re.DOTALL)
+_STYLESHEETS_KEPT = 64
+
+
+def _font_config() -> FontConfiguration:
+    config: FontConfiguration | None = getattr(_per_thread, "font_config", None)
+    if config is None:
+        config = _per_thread.font_config = FontConfiguration()
+    return config
+
+
+def _split_style(html: str) -> tuple[str, list[weasyprint.CSS]]:
+    """The document without its ``<style>`` element, and that style sheet parsed once per
+    thread and text. The templates' styles are constant, so a handful of sheets is ever kept;
+    the bound only guards against a template that would print values into its style."""
+    match = _STYLE_ELEMENT.search(html)
+    if match is None:
+        return html, []
+    text = match.group(1)
+    sheets: dict[str, weasyprint.CSS] | None = getattr(_per_thread, "stylesheets", None)
+    if sheets is None or len(sheets) >= _STYLESHEETS_KEPT:
+        sheets = _per_thread.stylesheets = {}
+    sheet = sheets.get(text)
+    if sheet is None:
+        sheet = sheets[text] = weasyprint.CSS(
+            string=text, font_config=_font_config(), url_fetcher=OfflineUrlFetcher()
+        )
+    return html[: match.start()] + html[match.end() :], [sheet]

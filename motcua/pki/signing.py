@@ -10,13 +10,21 @@ earlier signature stays valid when a later one is added: the leader signs first,
 organisation's seal (Decree 30/2020/NĐ-CP Art. 5). Every signature carries a visible stamp
 at the foot of the last page with the signer, position or organisation and the signing time
 in Vietnam time (+07:00).
+
+Signing runs several times for every dossier, so what does not change between signatures is
+prepared once per process: the decrypted key and certificates of each signer (loaded again when
+a key or certificate file changes) and the stamp font, cut down to the letters Vietnamese text
+uses (fontTools would otherwise parse all of DejaVu Sans for every stamp, about 150 ms).
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
+import os
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
@@ -25,7 +33,9 @@ from typing import Any, Protocol
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from pyhanko.pdf_utils.font.api import FontEngine, FontEngineFactory
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.text import TextBoxStyle
@@ -45,6 +55,16 @@ STAMP_TEXT = "Ký bởi: %(signer)s — %(position)s\nThời gian ký: %(local_t
 STAMP_HEIGHT = 24.0
 STAMP_FONT_SIZE = 6
 STAMP_MARGIN = 24.0
+# What the stamp font keeps of DejaVu Sans: ASCII, Latin-1 and Latin Extended-A/B (ơ, ư, đ),
+# the precomposed Vietnamese letters (stamp texts are NFC), general punctuation (the dash of
+# STAMP_TEXT) and the đồng sign. Text with any other character is stamped in the whole font.
+STAMP_REPERTOIRE = (
+    (0x0020, 0x007E),
+    (0x00A0, 0x024F),
+    (0x1EA0, 0x1EF9),
+    (0x2010, 0x2027),
+    (0x20AB, 0x20AB),
+)
 
 
 class PdfSigner(Protocol):
@@ -96,12 +116,12 @@ def sign_once(pdf: bytes, party: SigningParty, *, reason: str, field_name: str, 
 
     ``slot`` 0 puts the stamp at the bottom left of the last page, 1 at the bottom right.
     """
-    signer = _simple_signer(party.credential)
+    loaded = load_credential(party.credential)
     writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
     page = -1
     box = _stamp_box(writer.prev, slot)
     now = clock.localtime(clock.now())
-    signer_name = party.credential.subject_name()
+    signer_name = loaded.subject_name
     meta = signers.PdfSignatureMetadata(
         field_name=field_name,
         reason=reason,
@@ -110,27 +130,85 @@ def sign_once(pdf: bytes, party: SigningParty, *, reason: str, field_name: str, 
         subfilter=SigSeedSubFilter.PADES,
         md_algorithm="sha256",
     )
-    style, shown = _stamp_style()
+    texts = {
+        name: unicodedata.normalize("NFC", text)
+        for name, text in (
+            ("signer", signer_name),
+            ("position", party.position),
+            ("local_time", now.strftime("%d/%m/%Y %H:%M:%S ") + now.isoformat()[-6:]),
+            ("reason", reason),
+        )
+    }
+    style, shown = _stamp_style(texts.values())
     pdf_signer = _TimedPdfSigner(
         meta,
-        signer=signer,
+        signer=loaded.signer,
         stamp_style=style,
         new_field_spec=fields.SigFieldSpec(sig_field_name=field_name, on_page=page, box=box),
         signing_time=now,
     )
     output = pdf_signer.sign_pdf(
         writer,
-        appearance_text_params={
-            "signer": shown(signer_name),
-            "position": shown(party.position),
-            "local_time": now.strftime("%d/%m/%Y %H:%M:%S ") + now.isoformat()[-6:],
-            "reason": shown(reason),
-        },
+        bytes_reserved=loaded.bytes_reserved,
+        appearance_text_params={name: shown(text) for name, text in texts.items()},
     )
     return bytes(output.getbuffer())
 
 
-def _stamp_style() -> tuple[TextStampStyle, Callable[[str], str]]:
+@dataclass(frozen=True)
+class LoadedCredential:
+    """A credential ready to sign: pyHanko's signer (decrypted key, certificate and CA) and the
+    name the stamp prints."""
+
+    signer: signers.SimpleSigner
+    subject_name: str
+    bytes_reserved: int
+
+
+def load_credential(credential: store.Credential) -> LoadedCredential:
+    """The credential's signer, loaded from disk once per process and again whenever its key,
+    its certificate, the CA certificate or the passphrase change (a certificate replaced in
+    place is used from the next signature on)."""
+    ca = store.ca_credential()
+    return _load_credential(
+        _file_version(credential.cert_path),
+        _file_version(credential.key_path),
+        _file_version(ca.cert_path),
+        hashlib.sha256(store.passphrase()).hexdigest(),
+    )
+
+
+_FileVersion = tuple[str, int, int, int]
+
+
+def _file_version(path: Path) -> _FileVersion:
+    stat = os.stat(path)
+    return (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=2048)
+def _load_credential(
+    cert: _FileVersion, key: _FileVersion, ca_cert: _FileVersion, passphrase_digest: str
+) -> LoadedCredential:
+    credential = store.Credential(Path(cert[0]), Path(key[0]))
+    signer = _simple_signer(credential, Path(ca_cert[0]))
+    logger.debug("pki: signer loaded from %s", credential.cert_path.name)
+    return LoadedCredential(
+        signer=signer,
+        subject_name=credential.subject_name(),
+        bytes_reserved=_signature_room(signer),
+    )
+
+
+def _signature_room(signer: signers.SimpleSigner) -> int:
+    """Hex digits to reserve for the CMS container: both certificates plus 2 kB for the rest
+    (signed attributes, algorithms, the ECDSA value: about 1.1 kB), about what pyHanko's own
+    estimate gives. Given up front, it spares pyHanko a trial signature per signature."""
+    certificates = sum(len(cert.dump()) for cert in signer.cert_registry)
+    return 2 * (certificates + 2048)
+
+
+def _stamp_style(texts: Iterable[str]) -> tuple[TextStampStyle, Callable[[str], str]]:
     """The stamp in DejaVu Sans when pyHanko's OpenType support is installed; otherwise in a
     standard PDF font, which has no Vietnamese letters, so the text loses its diacritics."""
     try:
@@ -144,7 +222,12 @@ def _stamp_style() -> tuple[TextStampStyle, Callable[[str], str]]:
         return style, _ascii
     # The factory shapes text at its own size: it must match the text box's, or the advances
     # are those of a larger font and the letters drift apart.
-    font = GlyphAccumulatorFactory(str(STAMP_FONT), font_size=STAMP_FONT_SIZE)
+    used = {ord(c) for text in (STAMP_TEXT, *texts) for c in text if c != "\n"}
+    font: FontEngineFactory
+    if used <= _repertoire():
+        font = _SubsetFontFactory(_stamp_font_subset(), font_size=STAMP_FONT_SIZE)
+    else:
+        font = GlyphAccumulatorFactory(str(STAMP_FONT), font_size=STAMP_FONT_SIZE)
     style = TextStampStyle(
         stamp_text=STAMP_TEXT,
         text_box_style=TextBoxStyle(font=font, font_size=STAMP_FONT_SIZE),
@@ -179,7 +262,58 @@ def _stamp_box(reader: PdfFileReader, slot: int) -> tuple[int, int, int, int]:
     )
 
 
-def _simple_signer(credential: store.Credential) -> signers.SimpleSigner:
+@functools.cache
+def _repertoire() -> frozenset[int]:
+    return frozenset(c for low, high in STAMP_REPERTOIRE for c in range(low, high + 1))
+
+
+@functools.cache
+def _stamp_font_subset() -> bytes:
+    """DejaVu Sans cut down to STAMP_REPERTOIRE, without hinting and without the OpenType
+    layout tables: fontTools reads those whole before every subset even though the embedded
+    subset drops them, and precomposed letters need no mark positioning. The stamp loses
+    kerning only."""
+    from fontTools import subset, ttLib
+
+    options = subset.Options()
+    options.hinting = False
+    options.name_IDs = ["*"]
+    options.notdef_outline = True
+    options.layout_features = []
+    options.drop_tables += ["GDEF", "GPOS", "GSUB"]
+    font = ttLib.TTFont(str(STAMP_FONT))
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=sorted(_repertoire()))
+    subsetter.subset(font)
+    out = BytesIO()
+    font.save(out)
+    logger.debug("pki: stamp font prepared glyphs=%s bytes=%s", len(font.getGlyphOrder()),
+                 out.tell())  # fmt: skip
+    return out.getvalue()
+
+
+class _SubsetFontFactory(FontEngineFactory):
+    """pyHanko's glyph accumulator over a font held in memory (each stamp subsets its own copy,
+    since subsetting changes the font it works on)."""
+
+    def __init__(self, font: bytes, *, font_size: int) -> None:
+        self.font = font
+        self.font_size = font_size
+
+    def create_font_engine(self, writer: Any, obj_stream: Any = None) -> FontEngine:
+        from pyhanko.pdf_utils.font.opentype import GlyphAccumulator
+
+        if obj_stream is None and writer.stream_xrefs:
+            obj_stream = writer.prepare_object_stream()
+        return GlyphAccumulator(
+            writer=writer,
+            font_handle=BytesIO(self.font),
+            font_size=self.font_size,
+            obj_stream=obj_stream,
+        )
+
+
+def _simple_signer(credential: store.Credential, ca_cert_path: Path) -> signers.SimpleSigner:
     key = store.load_key(credential)
     key_der = key.private_bytes(
         serialization.Encoding.DER,
@@ -189,9 +323,8 @@ def _simple_signer(credential: store.Credential) -> signers.SimpleSigner:
     cert = asn1_x509.Certificate.load(
         credential.certificate().public_bytes(serialization.Encoding.DER)
     )
-    ca_cert = asn1_x509.Certificate.load(
-        store.ca_credential().certificate().public_bytes(serialization.Encoding.DER)
-    )
+    ca_pem = x509.load_pem_x509_certificate(ca_cert_path.read_bytes())
+    ca_cert = asn1_x509.Certificate.load(ca_pem.public_bytes(serialization.Encoding.DER))
     return signers.SimpleSigner(
         signing_cert=cert,
         signing_key=asn1_keys.PrivateKeyInfo.load(key_der),
