@@ -195,6 +195,15 @@ class Transfer(models.Model):
 
     class Meta:
         ordering = ["sent_at", "pk"]
+        # The worklist's "on its way to us" tabs count open transfers of one unit: a few rows
+        # among all the transfers it ever received.
+        indexes = [
+            models.Index(
+                fields=["to_agency", "purpose"],
+                condition=models.Q(received_at__isnull=True),
+                name="transfer_open_to_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.slip_number
@@ -228,6 +237,14 @@ class SubStep(models.Model):
 
     class Meta:
         ordering = ["requested_at", "pk"]
+        # The worklist's "waiting for our answer" tabs: a unit's unanswered steps only.
+        indexes = [
+            models.Index(
+                fields=["agency", "kind"],
+                condition=models.Q(answered_at__isnull=True),
+                name="substep_open_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.dossier_id} {self.kind}"
