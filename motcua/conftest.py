@@ -20,6 +20,7 @@ Fixtures (names are stable; other apps' tests use them):
 * ``stub_pdfs``: receipt slips and results are stored as a minimal PDF, without rendering;
 * ``media_root`` (autouse): MEDIA_ROOT is a fresh temporary folder for every test;
 * ``fast_password_hashing`` (autouse): MD5 password hashing, so creating staff is instant;
+* ``reference_copies_forgotten`` (autouse): no cached procedure or center from an earlier test;
 * ``vietnamese`` (autouse): every test starts in Vietnamese, whatever language an earlier
   request of the same worker left active in the thread.
 
@@ -208,6 +209,15 @@ def rate_limits_off(settings: Any) -> None:
 
 
 os.environ.setdefault("MOTCUA_RATE_LIMITS", "off")
+
+
+@pytest.fixture(autouse=True)
+def reference_copies_forgotten() -> None:
+    """Each test starts without the per-process copies of procedures and centers
+    (``motcua.core.refcache``), so that its query counts do not depend on the tests before."""
+    from motcua.core import refcache
+
+    refcache.clear()
 
 
 @pytest.fixture(autouse=True)

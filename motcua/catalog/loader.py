@@ -27,6 +27,7 @@ from motcua.catalog.models import (
     ProcedureStep,
     RequiredDocument,
 )
+from motcua.core import refcache
 from motcua.core.errors import InvalidInput
 from motcua.org.models import AgencyKind, Role
 
@@ -172,6 +173,7 @@ def load_procedure(data: dict[str, Any], source: str = "") -> LoadedProcedure:
     versions.exclude(pk=latest).update(is_current=False)
     versions.filter(pk=latest).update(is_current=True)
     _replace_children(procedure, data)
+    refcache.bump()  # the updates and bulk inserts above send no model signals
     logger.info("catalog.procedure_loaded code=%s version=%s", procedure.code, procedure.version)
     return LoadedProcedure(procedure.code, procedure.version, created)
 

@@ -7,10 +7,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from motcua.catalog.models import DeadlineKind, FeeItem, Procedure
+from motcua.core import refcache
 from motcua.core.errors import NotFound
 
 
@@ -19,7 +20,12 @@ def list_current_procedures() -> QuerySet[Procedure]:
 
 
 def get_current_procedure(code: str) -> Procedure:
-    procedure = Procedure.objects.filter(code=code, is_current=True).first()
+    """The version in force of ``code``, with its required documents and fee items loaded.
+
+    A per-process copy (``motcua.core.refcache``), shared and read-only: every change of the
+    catalog outdates it.
+    """
+    procedure = refcache.cached("procedure", code, lambda: _load_current_procedure(code))
     if procedure is None:
         raise NotFound(
             _("Không có thủ tục mã “%(value)s”."),
@@ -28,6 +34,14 @@ def get_current_procedure(code: str) -> Procedure:
             value=code,
         )
     return procedure
+
+
+def _load_current_procedure(code: str) -> Procedure | None:
+    return (
+        Procedure.objects.filter(code=code, is_current=True)
+        .prefetch_related("steps", "documents", "fee_items")
+        .first()
+    )
 
 
 def get_deadline_rule(code: str) -> tuple[str, Decimal | None]:
@@ -54,10 +68,14 @@ class FeeLine:
 
 def fee_items_in_force(procedure: Procedure, on: date, province_code: int) -> list[FeeItem]:
     """Fee items valid on ``on``; a province's own item replaces the national one of its key."""
-    items = procedure.fee_items.filter(
-        Q(province_code__isnull=True) | Q(province_code=province_code),
-        valid_from__lte=on,
-    ).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+    # Filtered here rather than in SQL: the items of a cached procedure are already loaded.
+    items = [
+        item
+        for item in procedure.fee_items.all()
+        if item.province_code in (None, province_code)
+        and item.valid_from <= on
+        and (item.valid_to is None or item.valid_to >= on)
+    ]
     chosen: dict[str, FeeItem] = {}
     for item in sorted(items, key=lambda i: (i.province_code is not None, i.valid_from)):
         chosen[item.key] = item

@@ -52,9 +52,9 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.db.utils import load_backend
 from django.utils.translation import gettext_lazy as _
 
-from motcua.core import clock
+from motcua.core import clock, refcache
 from motcua.core.errors import Conflict, InvalidInput
-from motcua.core.models import AuditChainHead
+from motcua.core.models import AuditChainHead, Counter
 
 logger = logging.getLogger(__name__)
 
@@ -360,13 +360,16 @@ def _object_chunks(size: int = 2000) -> Iterator[list[models.Model]]:
 
 
 def database_is_empty() -> bool:
-    """No row beyond what ``migrate`` writes (content types, permissions, an empty chain)."""
+    """No row beyond what ``migrate`` writes (content types, permissions, an empty chain, the
+    reference stamp)."""
     for model in _models():
         if model in _MIGRATION_MADE:
             continue
         queryset = model._base_manager.all()
         if model is AuditChainHead:
             queryset = queryset.exclude(seq=0)
+        if model is Counter:
+            queryset = queryset.exclude(key=refcache.STAMP_KEY)
         if queryset.exists():
             return False
     return True

@@ -1,7 +1,6 @@
 """Gap-free counters shared by every app."""
 
 from django.db import transaction
-from django.db.models import F
 
 from motcua.core.models import Counter
 
@@ -9,11 +8,19 @@ from motcua.core.models import Counter
 def next_value(key: str) -> int:
     """Take the next number of sequence ``key``; call inside the transaction that uses it.
 
-    The UPDATE holds the row lock until commit (PostgreSQL), and SQLite transactions begin
-    IMMEDIATE (settings), so concurrent callers queue and never see the same number.
+    One statement creates the row or increments it and returns the new value. It holds the
+    row lock until commit (PostgreSQL), and SQLite transactions begin IMMEDIATE (settings), so
+    concurrent callers queue and never see the same number.
     """
-    if not transaction.get_connection().in_atomic_block:
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
         raise RuntimeError("next_value must run inside transaction.atomic()")
-    Counter.objects.bulk_create([Counter(key=key, value=0)], ignore_conflicts=True)
-    Counter.objects.filter(key=key).update(value=F("value") + 1)
-    return Counter.objects.values_list("value", flat=True).get(key=key)
+    table = Counter._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'INSERT INTO {table} ("key", "value") VALUES (%s, 1) '  # noqa: S608
+            f'ON CONFLICT ("key") DO UPDATE SET "value" = {table}."value" + 1 RETURNING "value"',
+            [key],
+        )
+        row = cursor.fetchone()
+    return int(row[0])

@@ -298,7 +298,7 @@ def _api_field(field: str | None, *, form: bool) -> str | None:
         return "attachments" + field.removeprefix("files")
     if field == "idempotency_key":
         return "Idempotency-Key"
-    if form and field not in ("procedure", "center", "channel"):
+    if form and field not in ("procedure", "center", "channel") and ":" not in field:
         return f"form.{field}"
     return field
 

@@ -8,18 +8,16 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from motcua.catalog.models import Procedure
+from motcua.core import refcache
 from motcua.core.errors import InvalidInput
 from motcua.exchange.federation.coverage import require_peer_for
 from motcua.org.models import SERVICE_CENTER_KINDS, Agency, AgencyKind, Coverage, Ward
 
 
 def get_receiving_center(center_id: int | str) -> Agency:
-    """A service center of the installation's province, by id or slug."""
-    queryset = Agency.objects.filter(
-        kind__in=SERVICE_CENTER_KINDS, province_id=settings.MOTCUA_PROVINCE_CODE
-    ).select_related("parent", "ward")
-    lookup = {"pk": int(center_id)} if str(center_id).isdigit() else {"slug": center_id}
-    center = queryset.filter(**lookup).first()
+    """A service center of the installation's province, by id or slug: a per-process copy
+    (``motcua.core.refcache``), shared and read-only, outdated by any change of the units."""
+    center = refcache.cached("center", str(center_id), lambda: _load_center(center_id))
     if center is None:
         raise InvalidInput(
             _("Không có Trung tâm Phục vụ hành chính công nào như đã chọn trong tỉnh."),
@@ -27,6 +25,14 @@ def get_receiving_center(center_id: int | str) -> Agency:
             code="unknown_center",
         )
     return center
+
+
+def _load_center(center_id: int | str) -> Agency | None:
+    queryset = Agency.objects.filter(
+        kind__in=SERVICE_CENTER_KINDS, province_id=settings.MOTCUA_PROVINCE_CODE
+    ).select_related("parent", "ward")
+    lookup = {"pk": int(center_id)} if str(center_id).isdigit() else {"slug": center_id}
+    return queryset.filter(**lookup).first()
 
 
 def competent_agency_for(procedure: Procedure, center: Agency, form_data: dict[str, Any]) -> Agency:

@@ -54,7 +54,7 @@ def create_invoice(dossier: Any, *, now: datetime) -> Invoice:
         status=InvoiceStatus.UNPAID if total > 0 else InvoiceStatus.NOT_DUE,
         created_at=now,
     )
-    InvoiceLine.objects.bulk_create(
+    created = InvoiceLine.objects.bulk_create(
         InvoiceLine(
             invoice=invoice,
             fee_key=line.key,
@@ -67,7 +67,17 @@ def create_invoice(dossier: Any, *, now: datetime) -> Invoice:
         )
         for line in lines
     )
+    # The answer to the submission shows the lines: hand them over instead of reading them back
+    # (as a prefetch would leave them).
+    invoice._prefetched_objects_cache = {"lines": _as_queryset(invoice, created)}
     return invoice
+
+
+def _as_queryset(invoice: Invoice, lines: list[InvoiceLine]) -> Any:
+    queryset = invoice.lines.all()
+    queryset._result_cache = lines
+    queryset._prefetch_done = True
+    return queryset
 
 
 def is_settled(dossier: Any) -> bool:

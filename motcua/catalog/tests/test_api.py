@@ -70,8 +70,12 @@ class CatalogApiTest(TestCase):
         assert detail["fees"][0]["name"] == "Fee for using information in the civil-status database"
 
     def test_one_procedure_with_steps_documents_form_and_fees(self) -> None:
-        with self.assertNumQueries(4):
+        # The reference stamp, then the procedure with its steps, documents and fees; once
+        # kept by the process, the stamp alone.
+        with self.assertNumQueries(5):
             response = self.get("/api/procedures/2.000635")
+        with self.assertNumQueries(1):
+            assert self.get("/api/procedures/2.000635").json() == response.json()
         detail = response.json()
         assert {key: detail[key] for key in PROCEDURE} == PROCEDURE
         assert detail["legal_basis"].startswith("Luật Hộ tịch số 60/2014/QH13")

@@ -263,6 +263,8 @@ def test_fee_items_follow_their_dates_and_the_province() -> None:
         province_code=52,
         valid_from=date(2026, 3, 1),
     )
+    # A procedure read from the catalog is a snapshot: read it again after the change.
+    procedure = get_current_procedure("2.000635")
     form = {"copies": 2}
 
     before_validity = compute_fees(procedure, form, date(2016, 12, 31), 52)

@@ -169,7 +169,7 @@ def _summary(procedure_name: str, cleaned: dict[str, Any]) -> str:
 
 
 def check_uploads(uploads: Sequence[Upload], procedure: Any) -> list[CheckedUpload]:
-    keys = set(procedure.documents.values_list("key", flat=True))
+    keys = {document.key for document in procedure.documents.all()}
     errors: list[InvalidInput] = []
     checked: list[CheckedUpload] = []
     for index, upload in enumerate(uploads):
@@ -201,8 +201,8 @@ def _missing_required_components(procedure: Any, uploads: Sequence[Upload]) -> l
             code="component_required",
             name=document.name,
         )
-        for document in procedure.documents.filter(upload="required")
-        if document.key not in given
+        for document in procedure.documents.all()
+        if document.upload == "required" and document.key not in given
     ]
 
 
