@@ -280,7 +280,7 @@ def _stamp_font_subset() -> bytes:
     options.name_IDs = ["*"]
     options.notdef_outline = True
     options.layout_features = []
-    options.drop_tables += ["GDEF", "GPOS", "GSUB"]
+    options.drop_tables += ["GDEF", "GPOS", "GSUB", "FFTM"]
     font = ttLib.TTFont(str(STAMP_FONT))
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=sorted(_repertoire()))

@@ -12,6 +12,7 @@ import dataclasses
 import re
 import shutil
 import subprocess
+import threading
 import unicodedata
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -390,3 +391,76 @@ class TestFormats:
     )
     def test_amount_in_dong(self, amount: int, expected: str) -> None:
         assert format_vnd(amount) == expected
+
+
+class TestWhatRenderingKeeps:
+    """The font configuration and each template's parsed style sheet are made once per
+    thread, and the document looks the same as with the style left in the page."""
+
+    @pytest.fixture
+    def parsed(self, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+        import weasyprint
+
+        from motcua.dossiers import pdf
+
+        sheets: list[str] = []
+        real = weasyprint.CSS
+
+        class CountingCSS(real):  # type: ignore[misc, valid-type]
+            def __init__(self, *args: object, **kwargs: object) -> None:
+                sheets.append(str(kwargs.get("string", ""))[:40])
+                super().__init__(*args, **kwargs)
+
+        monkeypatch.setattr(pdf.weasyprint, "CSS", CountingCSS)
+        monkeypatch.setattr(pdf, "_per_thread", threading.local())
+        return sheets
+
+    def test_a_style_sheet_is_parsed_once_per_thread(self, parsed: list[str]) -> None:
+        from motcua.dossiers import pdf
+
+        render_receipt_slip(HOA_SLIP)
+        render_receipt_slip(dataclasses.replace(HOA_SLIP, applicant_name="Trần Văn Bình"))
+        render_civil_status_copy(KHANG_BIRTH_COPY)
+        assert len(parsed) == 2
+        config = pdf._font_config()
+
+        other: list[object] = []
+        thread = threading.Thread(
+            target=lambda: other.append((render_receipt_slip(HOA_SLIP), pdf._font_config()))
+        )
+        thread.start()
+        thread.join()
+
+        assert len(parsed) == 3
+        assert other[0][1] is not config  # type: ignore[index]
+        assert pdf._font_config() is config
+
+    def test_the_page_matches_the_style_left_in_the_document(self, tmp_path: Path) -> None:
+        import weasyprint
+        from django.template.loader import render_to_string
+
+        from motcua.dossiers import pdf
+
+        context = {
+            "copy": KHANG_BIRTH_COPY,
+            "issuer": KHANG_BIRTH_COPY.issuing_agency,
+            "parent_agency": KHANG_BIRTH_COPY.parent_agency,
+            "place_date": "Pleiku, ngày 04 tháng 12 năm 2026",
+            "registered_on_text": "ngày 20 tháng 02 năm 2019",
+            "qr_data_uri": qr_data_uri(VERIFY_URL),
+        }
+        with translation.override("vi"):
+            html = render_to_string(pdf.CIVIL_STATUS_COPY_TEMPLATE, context)
+        inline = weasyprint.HTML(string=html, url_fetcher=OfflineUrlFetcher()).write_pdf()
+        kept = pdf._render_pdf(pdf.CIVIL_STATUS_COPY_TEMPLATE, context)
+        images = []
+        for name, content in (("inline", inline), ("kept", kept)):
+            path = tmp_path / f"{name}.pdf"
+            path.write_bytes(content)
+            subprocess.run(  # noqa: S603 (fixed program, our own file)
+                [poppler("pdftoppm"), "-r", "60", "-png", str(path), str(tmp_path / name)],
+                check=True,
+            )
+            images.append((tmp_path / f"{name}-1.png").read_bytes())
+
+        assert images[0] == images[1]
