@@ -212,7 +212,7 @@ def _stamp_style(texts: Iterable[str]) -> tuple[TextStampStyle, Callable[[str], 
     """The stamp in DejaVu Sans when pyHanko's OpenType support is installed; otherwise in a
     standard PDF font, which has no Vietnamese letters, so the text loses its diacritics."""
     try:
-        from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+        from pyhanko.pdf_utils.font.opentype import GlyphAccumulator  # noqa: F401
     except ImportError:
         style = TextStampStyle(
             stamp_text=_ascii(STAMP_TEXT),
@@ -223,11 +223,8 @@ def _stamp_style(texts: Iterable[str]) -> tuple[TextStampStyle, Callable[[str], 
     # The factory shapes text at its own size: it must match the text box's, or the advances
     # are those of a larger font and the letters drift apart.
     used = {ord(c) for text in (STAMP_TEXT, *texts) for c in text if c != "\n"}
-    font: FontEngineFactory
-    if used <= _repertoire():
-        font = _SubsetFontFactory(_stamp_font_subset(), font_size=STAMP_FONT_SIZE)
-    else:
-        font = GlyphAccumulatorFactory(str(STAMP_FONT), font_size=STAMP_FONT_SIZE)
+    cut = _stamp_font_subset() if used <= _repertoire() else _whole_stamp_font()
+    font = _InMemoryFontFactory(cut, font_size=STAMP_FONT_SIZE)
     style = TextStampStyle(
         stamp_text=STAMP_TEXT,
         text_box_style=TextBoxStyle(font=font, font_size=STAMP_FONT_SIZE),
@@ -272,7 +269,7 @@ def _stamp_font_subset() -> bytes:
     """DejaVu Sans cut down to STAMP_REPERTOIRE, without hinting and without the OpenType
     layout tables: fontTools reads those whole before every subset even though the embedded
     subset drops them, and precomposed letters need no mark positioning. The stamp loses
-    kerning only."""
+    kerning only. Scaled to 1000 units per em, the unit of PDF glyph widths."""
     from fontTools import subset, ttLib
 
     options = subset.Options()
@@ -285,6 +282,25 @@ def _stamp_font_subset() -> bytes:
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=sorted(_repertoire()))
     subsetter.subset(font)
+    return _per_mille(font)
+
+
+@functools.cache
+def _whole_stamp_font() -> bytes:
+    """All of DejaVu Sans, for a stamp with a character outside STAMP_REPERTOIRE (slower: the
+    scaling once, about a second, then a full parse for every such stamp)."""
+    from fontTools import ttLib
+
+    return _per_mille(ttLib.TTFont(str(STAMP_FONT)))
+
+
+def _per_mille(font: Any) -> bytes:
+    """The font at 1000 units per em, saved. pyHanko writes the glyph widths (/W) in font units
+    where PDF reads thousandths of an em: at DejaVu's 2048 units per em every letter of the
+    stamp stood twice as wide as it is drawn and the line ran out of its box."""
+    from fontTools.ttLib.scaleUpem import scale_upem
+
+    scale_upem(font, 1000)
     out = BytesIO()
     font.save(out)
     logger.debug("pki: stamp font prepared glyphs=%s bytes=%s", len(font.getGlyphOrder()),
@@ -292,7 +308,7 @@ def _stamp_font_subset() -> bytes:
     return out.getvalue()
 
 
-class _SubsetFontFactory(FontEngineFactory):
+class _InMemoryFontFactory(FontEngineFactory):
     """pyHanko's glyph accumulator over a font held in memory (each stamp subsets its own copy,
     since subsetting changes the font it works on)."""
 

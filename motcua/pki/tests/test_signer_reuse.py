@@ -15,7 +15,6 @@ import pytest
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
 from fontTools import ttLib
-from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
@@ -133,6 +132,17 @@ def test_the_stamp_font_has_every_vietnamese_letter() -> None:
     assert len(signing._stamp_font_subset()) < signing.STAMP_FONT.stat().st_size // 5
 
 
+def test_stamp_letters_are_as_wide_as_drawn() -> None:
+    """PDF widths are thousandths of an em: "a" of DejaVu Sans is 1255/2048 em wide."""
+    whole = ttLib.TTFont(signing.STAMP_FONT)
+    for cut in (signing._stamp_font_subset(), signing._whole_stamp_font()):
+        font = ttLib.TTFont(BytesIO(cut))
+        advance, _lsb = font["hmtx"][font.getBestCmap()[ord("a")]]
+
+        assert font["head"].unitsPerEm == 1000
+        assert advance == round(1000 * whole["hmtx"]["a"][0] / whole["head"].unitsPerEm) == 613
+
+
 @pytest.mark.parametrize(
     ("name", "whole_font"),
     [
@@ -149,7 +159,9 @@ def test_text_outside_the_cut_is_stamped_in_the_whole_font(name: str, whole_font
 
     style, shown = signing._stamp_style(texts)
 
-    assert isinstance(style.text_box_style.font, GlyphAccumulatorFactory) is whole_font
+    font = style.text_box_style.font.font  # type: ignore[union-attr]
+    expected = signing._whole_stamp_font() if whole_font else signing._stamp_font_subset()
+    assert font is expected
     assert shown(texts[0]) == texts[0]
 
 
