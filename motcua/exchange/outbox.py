@@ -43,6 +43,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
+from django.dispatch import Signal
 from django.utils.translation import gettext_lazy as _
 
 from motcua.core import audit, clock
@@ -51,6 +52,9 @@ from motcua.exchange.models import OutboxMessage, OutboxState, Peer
 from motcua.exchange.transport import DeliveryError, Transport, default_transport
 
 logger = logging.getLogger(__name__)
+# Sent inside the transaction that marks a message delivered (kind, stream, delivered_at):
+# the reports keep "first status delivered to the national portal" from it.
+message_delivered = Signal()
 
 Sender = Callable[[OutboxMessage, Transport], dict[str, Any]]
 SENDERS: dict[str, Sender] = {}
@@ -201,13 +205,21 @@ def _record_delivery(message: OutboxMessage, reply: dict[str, Any]) -> str:
     now = clock.now()
     with transaction.atomic():
         # Delivered is delivered, even if our lease ran out meanwhile.
-        OutboxMessage.objects.filter(pk=message.pk).exclude(state=OutboxState.DELIVERED).update(
-            state=OutboxState.DELIVERED,
-            delivered_at=now,
-            response=reply,
-            lease_until=None,
-            last_error="",
+        delivered = (
+            OutboxMessage.objects.filter(pk=message.pk)
+            .exclude(state=OutboxState.DELIVERED)
+            .update(
+                state=OutboxState.DELIVERED,
+                delivered_at=now,
+                response=reply,
+                lease_until=None,
+                last_error="",
+            )
         )
+        if delivered:
+            message_delivered.send(
+                sender=OutboxMessage, kind=message.kind, stream=message.stream, delivered_at=now
+            )
     logger.info(
         "outbox.delivered message=%s peer=%s attempts=%s",
         message.pk,

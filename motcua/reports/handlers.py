@@ -1,14 +1,22 @@
-"""Reactions to the dossier lifecycle: keep each appointment as it was given."""
+"""Reactions to the dossier lifecycle: keep each appointment as it was given, and keep each
+dossier's facts row (``motcua.reports.facts``) in step with its history, in the same
+transaction as the change."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from motcua.dossiers.models import Dossier, DossierEvent
+from motcua.dossiers.models import Dossier, DossierEvent, DossierFile, FileKind, SupplementRequest
 from motcua.dossiers.signals import dossier_transitioned
-from motcua.reports.models import Appointment
+from motcua.dossiers.states import State
+from motcua.exchange.outbox import message_delivered
+from motcua.payments.models import Invoice
+from motcua.reports import facts
+from motcua.reports.indicators import SYNC_KIND
+from motcua.reports.models import Appointment, Complaint, Rating
 
 # Events that give or move the appointment (NgayHenTra): reception, the fee completing
 # reception, the one rescheduling with an apology (Mẫu 04) and the second land appointment.
@@ -16,6 +24,10 @@ from motcua.reports.models import Appointment
 # supplementing is subtracted instead (DOMAIN.md §2.8).
 APPOINTMENT_ACTIONS = frozenset(
     {"accept", "settle_payment", "reschedule", "record_obligations_met"}
+)
+# The states whose first entry is a kept fact; other transitions change none.
+FACT_STATES = frozenset(
+    {State.ACCEPTED, State.APPROVED, State.RETURNED, State.STOPPED, State.WITHDRAWN, State.REFUSED}
 )
 
 
@@ -26,3 +38,45 @@ def keep_appointment(
     """Inside the transition's transaction: one row per appointment given."""
     if action in APPOINTMENT_ACTIONS and dossier.due_at is not None:
         Appointment.objects.create(dossier=dossier, event=event, at=event.at, due_at=dossier.due_at)
+
+
+@receiver(post_save, sender=DossierEvent)
+def event_recorded(sender: Any, instance: DossierEvent, created: bool, **kwargs: Any) -> None:
+    if instance.to_state in FACT_STATES:
+        facts.refresh(instance.dossier_id)
+
+
+@receiver(post_save, sender=Appointment)
+@receiver(post_save, sender=Rating)
+@receiver(post_save, sender=Complaint)
+def dossier_fact_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
+    facts.refresh(instance.dossier_id)
+
+
+@receiver(post_save, sender=SupplementRequest)
+def supplement_saved(sender: Any, instance: SupplementRequest, **kwargs: Any) -> None:
+    if instance.stage == "appraisal":
+        facts.refresh(instance.dossier_id)
+
+
+@receiver(post_save, sender=Invoice)
+def invoice_saved(sender: Any, instance: Invoice, created: bool, **kwargs: Any) -> None:
+    # A new invoice is read with the reception (the first kept fact); a payment changes it.
+    if not created:
+        facts.refresh(instance.dossier_id)
+
+
+@receiver(post_save, sender=DossierFile)
+def file_saved(sender: Any, instance: DossierFile, **kwargs: Any) -> None:
+    # The files of a submission are read with the reception; results and later attachments
+    # change the "digitised" fact.
+    if instance.kind == FileKind.RESULT or (
+        instance.kind == FileKind.ATTACHMENT and instance.dossier.state != State.SUBMITTED
+    ):
+        facts.refresh(instance.dossier_id)
+
+
+@receiver(message_delivered)
+def status_delivered(sender: Any, kind: str, stream: str, **kwargs: Any) -> None:
+    if kind == SYNC_KIND and stream.startswith("dossier:"):
+        facts.refresh(int(stream.split(":", 1)[1]))

@@ -82,3 +82,46 @@ class Complaint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dossier_id} {self.status}"
+
+
+class DossierFacts(models.Model):
+    """A dossier's facts for the indicators, kept up to date from its history (see
+    ``motcua.reports.facts``): first times, the appointment in force and the supplements after
+    reception, each with when it last changed."""
+
+    dossier = models.OneToOneField(
+        Dossier, on_delete=models.CASCADE, primary_key=True, related_name="facts"
+    )
+    received_at = models.DateTimeField(null=True)
+    ended_at = models.DateTimeField(null=True)
+    resolved_at = models.DateTimeField(null=True)
+    approved_at = models.DateTimeField(null=True)
+    withdrawn_at = models.DateTimeField(null=True)
+    refused_at = models.DateTimeField(null=True)
+    due_at = models.DateTimeField(null=True)
+    due_since = models.DateTimeField(null=True)
+    supplements = models.PositiveSmallIntegerField(default=0)
+    open_supplement_at = models.DateTimeField(null=True)
+    supplement_time = models.DurationField(null=True)
+    supplements_since = models.DateTimeField(null=True)
+    fee = models.BooleanField(default=False)
+    paid_online_at = models.DateTimeField(null=True)
+    attached_at = models.DateTimeField(null=True)
+    result_file_at = models.DateTimeField(null=True)
+    complained_at = models.DateTimeField(null=True)
+    satisfied_at = models.DateTimeField(null=True)
+    unsatisfied_at = models.DateTimeField(null=True)
+    synced_at = models.DateTimeField(null=True)
+
+    class Meta:
+        # A period reads the dossiers not ended before it began (ended_at ≥ start, or still
+        # open: ended_at IS NULL, both from this index) and those refused within it.
+        indexes = [
+            models.Index(fields=["ended_at"], name="facts_ended_idx"),
+            models.Index(fields=["refused_at"], name="facts_refused_idx"),
+        ]
+        verbose_name = _("số liệu hồ sơ")
+        verbose_name_plural = _("số liệu hồ sơ")
+
+    def __str__(self) -> str:
+        return str(self.dossier_id)

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import CharField, F, Q, QuerySet, Value
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +21,8 @@ from motcua.deadlines.calendar import TZ
 from motcua.dossiers.models import Dossier
 from motcua.dossiers.permissions import is_province_admin, memberships_of
 from motcua.org.models import Agency, AgencyKind, FormerProvince, Role, Ward
+from motcua.reports import facts as kept
+from motcua.reports.facts import StoredFacts
 from motcua.reports.indicators import AVERAGE_SQL, FIGURE_SQL, FIGURES, Facts
 
 PROVINCIAL_KINDS = (AgencyKind.PROVINCE_PC, AgencyKind.PROVINCE_OFFICE, AgencyKind.PROVINCE_CENTER)
@@ -201,20 +203,25 @@ def prefilter(queryset: QuerySet[Dossier], period: Period) -> QuerySet[Dossier]:
 
 
 def aggregate(
-    queryset: QuerySet[Dossier], period: Period, grouping: str
+    queryset: QuerySet[Dossier], period: Period, grouping: str, *, history: bool = False
 ) -> dict[Any, dict[str, Any]]:
     """Every counted figure and the average processing time per group, in one query: an
-    inner query reads each dossier's facts once (``Facts.columns``), the outer one counts."""
+    inner query reads each dossier's facts once (``Facts.columns``), the outer one counts.
+
+    The facts come from the rows kept per dossier (``motcua.reports.facts``), or with
+    ``history`` from the history itself (the reference the kept rows are tested against)."""
     if grouping not in GROUPINGS:
         raise InvalidInput(_("Cách nhóm không hợp lệ."), field="group", code="choice")
     column = GROUPINGS[grouping]
     group = F(column) if column else Value(None, output_field=CharField())
-    facts = period.facts().columns()
+    if history:
+        facts = period.facts().columns()
+        candidates = prefilter(queryset, period)
+    else:
+        facts = StoredFacts(start=period.start, moment=period.moment).columns()
+        candidates = kept.prefilter(queryset, period.start, period.moment)
     inner = (
-        prefilter(queryset, period)
-        .order_by()
-        .annotate(f_group=group, **facts)
-        .values("f_group", "channel", *facts)
+        candidates.order_by().annotate(f_group=group, **facts).values("f_group", "channel", *facts)
     )
     sql, params = inner.query.sql_with_params()
     counts = ", ".join(
@@ -229,7 +236,11 @@ def aggregate(
         f"SELECT t.f_group, {counts}, {AVERAGE_SQL} AS avg_time "  # noqa: S608 (fixed text)
         f"FROM ({sql}{fence}) t GROUP BY t.f_group"
     )
-    with connection.cursor() as cursor:
+    with transaction.atomic(using=queryset.db), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The planner prices the history fallbacks of ``StoredFacts`` as if every row ran
+            # them and would compile the query (JIT) for a second or more; they run for a few.
+            cursor.execute("SET LOCAL jit = off")
         cursor.execute(outer, params)
         names = [col[0] for col in cursor.description]
         rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]

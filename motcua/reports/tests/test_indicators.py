@@ -156,9 +156,9 @@ def test_sync_rate_counts_statuses_delivered_to_the_national_portal(
             )
         if when is not None:
             # What the worker records once the portal acknowledged the status.
-            OutboxMessage.objects.filter(pk=message.pk).update(
-                state=OutboxState.DELIVERED, delivered_at=when
-            )
+            set_now(when)
+            outbox._record_delivery(message, {"ok": True})
+            assert OutboxMessage.objects.get(pk=message.pk).state == OutboxState.DELIVERED
     set_now(at(15, 12, month=4))
 
     row = pleiku_row(world, march())
