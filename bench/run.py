@@ -419,8 +419,13 @@ def main() -> int:
         results["databases"]["postgresql"] = bench_database("postgresql", url)
     finally:
         subprocess.run([str(ROOT / "scripts" / "pg-throwaway.sh"), "stop", port], check=False)  # noqa: S603
+    from bench import scale  # the worklist and the dashboard with a million dossiers
+
+    results["scale"] = scale.on_throwaway_postgresql()
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     print(table(results))  # noqa: T201
+    if results["scale"]:
+        print(scale.table(results["scale"]))  # noqa: T201
     print(f"→ {RESULTS.relative_to(ROOT)}")  # noqa: T201
     return 0
 
