@@ -575,8 +575,11 @@ def save(scale: dict[str, Any]) -> None:
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
-def main() -> int:
-    """Alone: its own throw-away PostgreSQL cluster."""
+def on_throwaway_postgresql() -> dict[str, Any] | None:
+    """The whole measurement on its own throw-away PostgreSQL cluster (None with
+    ``BENCH_DOSSIERS=0``); bench/run.py calls it after its PostgreSQL part."""
+    if DOSSIERS <= 0:
+        return None
     createdb = sorted(Path("/usr/lib/postgresql").glob("*/bin/createdb"))[-1]
     started = subprocess.run(  # noqa: S603
         [str(ROOT / "scripts" / "pg-throwaway.sh"), "start"],
@@ -589,11 +592,17 @@ def main() -> int:
             [str(createdb), "-h", "127.0.0.1", "-p", port, "-U", "postgres", "motcua"],
             check=True, capture_output=True,
         )  # fmt: skip
-        scale = run(url)
+        return run(url)
     finally:
         subprocess.run([str(ROOT / "scripts" / "pg-throwaway.sh"), "stop", port], check=False)  # noqa: S603
-    save(scale)
-    print(table(scale))  # noqa: T201
+
+
+def main() -> int:
+    """Alone: measure, merge into bench/results.json, print the table."""
+    scale = on_throwaway_postgresql()
+    if scale is not None:
+        save(scale)
+        print(table(scale))  # noqa: T201
     return 0
 
 
