@@ -1,17 +1,22 @@
-"""API of a drill instance (``MOTCUA_DRILL=1`` only): its virtual clock.
+"""API of a drill instance (``MOTCUA_DRILL=1`` only): its virtual clock, and its ledger.
 
 The drill runner sets the clock once at the start of a run with a provincial administrator's
-bearer key; every process of the instance then reads scenario time from ``core.clock``.
+bearer key; every process of the instance then reads scenario time from ``core.clock``. At the
+end it reads the ledger (outbox messages and dossiers since the scenario's start) to reconcile.
 """
 
 from datetime import datetime
+from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Router, Schema
 
 from motcua.core import clock
+from motcua.core.errors import Forbidden
+from motcua.dossiers.permissions import is_province_admin
 from motcua.drill import services
+from motcua.drill.ledger import drill_ledger, outbox_backlog
 from motcua.drill.models import VirtualClock
 from motcua.org.api import officer_auth, officer_of
 
@@ -71,3 +76,15 @@ def clear_clock(request: HttpRequest) -> ClockOut:
     """Back to real time."""
     services.clear_virtual_clock(actor=officer_of(request))
     return _clock_out(None)
+
+
+@router.get("/drill/ledger", auth=officer_auth, url_name="drill-ledger")
+def ledger(request: HttpRequest, since: datetime, backlog_only: bool = False) -> dict[str, Any]:
+    """Outbox messages and dossiers since ``since`` (provincial administrator, drill mode);
+    with ``backlog_only`` only the number of messages not delivered yet."""
+    services.require_drill_mode()
+    if not is_province_admin(officer_of(request)):
+        raise Forbidden(code="wrong_role")
+    if backlog_only:
+        return {"undelivered": outbox_backlog(since=since)}
+    return drill_ledger(since=since)

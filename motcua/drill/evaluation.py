@@ -1,23 +1,33 @@
 """The drill's evaluation: figures per unit and step, API latency, errors, faults, and findings
 in plain Vietnamese (with their English translation in the catalog).
 
-Everything here is computed from two sources that the evaluation compares: what the runner
-did and was told (acknowledged submissions and actions), and what the server reports at the
-end (each dossier by its code, with its timeline and dates, and the total it holds).
+Everything here is computed from the sources that the evaluation compares: what the runner
+did and was told (acknowledged submissions and actions), what the server reports at the end
+(each dossier by its code, with its timeline and dates, and the total it holds; its ledger of
+outbox messages and dossiers), and, on the drill's own server, what the national portal's
+stand-in received.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 if TYPE_CHECKING:
-    from motcua.drill.runner import Call, Drill, Record
+    from motcua.drill.runner import Call, Drill, FaultEvent, Record
+
+STATUS_KIND = "dvcqg.status"
+DELIVERED = "delivered"
+# Failed calls are counted from the fault's start until this long after its end.
+FAULT_AFTERMATH = timedelta(minutes=1)
+# The reconciliation lists at most this many examples of each kind.
+EXAMPLES = 20
 
 # The lifecycle steps and the timeline actions that end them (the start is the previous one).
 STEP_ENDS = (
@@ -96,7 +106,8 @@ def evaluate(drill: Drill) -> dict[str, Any]:
     steps = _step_figures(records)
     latency = _latency(drill.calls)
     errors = _errors(drill.calls)
-    lost = _lost(drill)
+    reconciliation = _reconciliation(drill)
+    lost = _lost(drill, reconciliation)
     faults = _faults(drill)
     totals = _totals(drill, units, errors, lost)
     report: dict[str, Any] = {
@@ -109,6 +120,7 @@ def evaluate(drill: Drill) -> dict[str, Any]:
             "factor": scenario.factor,
             "source": scenario.source,
             "real_seconds": round(drill.real_seconds, 1),
+            "drain_real_seconds": round(drill.drain_real_seconds, 1),
         },
         "totals": totals,
         "units": units,
@@ -116,6 +128,7 @@ def evaluate(drill: Drill) -> dict[str, Any]:
         "latency": latency,
         "errors": errors,
         "faults": faults,
+        "reconciliation": reconciliation,
         "lost": lost,
     }
     report["findings"] = findings(report)
@@ -241,8 +254,9 @@ def _errors(calls: list[Call]) -> list[dict[str, Any]]:
     ]
 
 
-def _lost(drill: Drill) -> dict[str, Any]:
-    """What the server does not have although the runner was told it had: must be nothing."""
+def _lost(drill: Drill, reconciliation: dict[str, Any]) -> dict[str, Any]:
+    """What the server does not have although the runner was told it had, and what the outbox
+    owed the portal but did not deliver (or the portal does not hold): must be nothing."""
     acknowledged = [r for r in drill.records if r.submitted]
     missing = [r.code for r in acknowledged if not r.server]
     actions_missing = []
@@ -258,6 +272,11 @@ def _lost(drill: Drill) -> dict[str, Any]:
         for r in acknowledged
         if r.paid_confirmed and r.server and r.server.get("state") == "awaiting_payment"
     ]
+    unpaid += [
+        code for code in reconciliation["payments"]["paid_not_recorded"] if code not in unpaid
+    ]
+    outbox = reconciliation["outbox"]
+    portal = reconciliation["portal"]
     added = drill.server_total_after - drill.server_total_before
     return {
         "acknowledged": len(acknowledged),
@@ -265,15 +284,204 @@ def _lost(drill: Drill) -> dict[str, Any]:
         "missing_dossiers": missing,
         "missing_actions": actions_missing,
         "paid_but_unsettled": unpaid,
+        "undelivered_messages": outbox["undelivered"],
+        "portal_mismatches": portal["mismatched"] if portal["checked"] else 0,
         "unacknowledged_on_server": max(0, added - len(acknowledged)),
         "count": len(missing) + len(actions_missing) + len(unpaid)
-        + max(0, len(acknowledged) - added),
+        + max(0, len(acknowledged) - added) + outbox["undelivered"]
+        + (portal["mismatched"] if portal["checked"] else 0),
     }  # fmt: skip
+
+
+# --- the outbox and the portal -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Message:
+    """One outbox message of the server's ledger."""
+
+    id: int
+    peer: str
+    kind: str
+    code: str
+    sequence: int
+    status: int
+    state: str
+    created_at: datetime
+    delivered_at: datetime | None
+    attempts: int
+
+    @property
+    def delay_minutes(self) -> float | None:
+        return _minutes(self.created_at, self.delivered_at)
+
+
+def ledger_messages(ledger: dict[str, Any]) -> list[Message]:
+    messages = []
+    for row in ledger.get("messages", []):
+        pk, peer, kind, code, sequence, status, state, created, delivered, attempts = row
+        created_at = _parse(created)
+        assert created_at is not None  # noqa: S101
+        messages.append(
+            Message(pk, peer, kind, code, sequence, status, state, created_at,
+                    _parse(delivered), attempts)
+        )  # fmt: skip
+    return messages
+
+
+def _reconciliation(drill: Drill) -> dict[str, Any]:
+    """At the end: every dossier the drill created is on the server, every status the outbox
+    owed the portal was delivered and is what the portal's stand-in holds, every fee settled."""
+    acknowledged = [r for r in drill.records if r.submitted]
+    ledger = drill.ledger
+    on_server = {row[0]: row for row in ledger.get("dossiers", [])}
+    messages = ledger_messages(ledger)
+    undelivered = [m for m in messages if m.state != DELIVERED]
+    # What the outbox owed the portal: per dossier, its newest status message.
+    owed: dict[str, Message] = {}
+    for message in messages:
+        if message.kind == STATUS_KIND and message.code:
+            held = owed.get(message.code)
+            if held is None or message.sequence > held.sequence:
+                owed[message.code] = message
+    portal: dict[str, Any] = {"checked": drill.portal is not None}
+    if drill.portal is not None:
+        held_by_portal = drill.portal.get("dossiers", {})
+        mismatches = []
+        for code, message in sorted(owed.items()):
+            item = held_by_portal.get(code)
+            got = (int(item["sequence"]), int(item["status"])) if item else None
+            if got != (message.sequence, message.status):
+                mismatches.append(
+                    {
+                        "dossier": code,
+                        "owed": [message.sequence, message.status],
+                        "held": list(got) if got else None,
+                    }
+                )
+        counts = drill.portal.get("counts", {})
+        portal.update(
+            {
+                "owed": len(owed),
+                "arrived": len(owed) - len(mismatches),
+                "mismatched": len(mismatches),
+                "examples": mismatches[:EXAMPLES],
+                "received": int(counts.get("received", 0)),
+                "applied": int(counts.get("applied", 0)),
+                "stale_ignored": int(counts.get("stale_ignored", 0)),
+                "bad_signature": int(counts.get("bad_signature", 0)),
+                "restarts": max(0, int(drill.portal.get("snapshots", 1)) - 1),
+            }
+        )
+    with_fee = [r for r in acknowledged if r.fee > 0]
+    settled = [r for r in with_fee if r.code in on_server and on_server[r.code][3] == "paid"]
+    paid_not_recorded = [
+        r.code
+        for r in with_fee
+        if r.paid_confirmed and r.code in on_server and on_server[r.code][3] != "paid"
+    ]
+    status_messages = [m for m in messages if m.kind == STATUS_KIND]
+    return {
+        "dossiers": {
+            "created": len(acknowledged),
+            "on_server": sum(1 for r in acknowledged if r.code in on_server),
+            "missing": [r.code for r in acknowledged if r.code not in on_server][:EXAMPLES],
+        },
+        "outbox": {
+            "messages": len(messages),
+            "status_messages": len(status_messages),
+            "delivered": len(messages) - len(undelivered),
+            "undelivered": len(undelivered),
+            "redelivered": sum(1 for m in messages if m.attempts > 1),
+            "mean_delay_minutes": _mean([m.delay_minutes for m in messages]),
+            "examples": [m.id for m in undelivered[:EXAMPLES]],
+        },
+        "portal": portal,
+        "payments": {
+            "with_fee": len(with_fee),
+            "settled": len(settled),
+            "unsettled": [r.code for r in with_fee if r not in settled][:EXAMPLES],
+            "paid_not_recorded": paid_not_recorded,
+        },
+    }
+
+
+def _mean(values: list[float | None]) -> float | None:
+    clean = [v for v in values if v is not None]
+    return round(statistics.fmean(clean), 2) if clean else None
+
+
+def _fault_window(event: FaultEvent) -> tuple[datetime, datetime]:
+    """From the fault's start to when it was lifted (its start only, for an instant one)."""
+    return event.at, event.restored_at or event.until
+
+
+def _usual_delays(drill: Drill, messages: list[Message]) -> list[float]:
+    """Delivery delays before the first fault on the server's processes (the usual pace); if
+    that fault came first, those of the messages that waited during no such fault."""
+    windows = [
+        _fault_window(e)
+        for e in drill.fault_events
+        if e.available and e.kind != "payment_notification_lost"
+    ]
+    if not windows:
+        return [m.delay_minutes for m in messages if m.delay_minutes is not None]
+    first = min(a for a, _b in windows)
+    before = [
+        m.delay_minutes
+        for m in messages
+        if m.delay_minutes is not None and m.delivered_at is not None and m.delivered_at < first
+    ]
+    if before:
+        return before
+    return [
+        m.delay_minutes
+        for m in messages
+        if m.delay_minutes is not None
+        and not any(m.created_at <= b and (m.delivered_at or b) > a for a, b in windows)
+    ]
+
+
+def _cost_of_fault(drill: Drill, event: FaultEvent) -> dict[str, Any]:
+    """What one fault cost: the outbox messages that waited during it and how late they went
+    out (against the usual delay outside every fault), and the API calls that failed."""
+    start, end = _fault_window(event)
+    messages = ledger_messages(drill.ledger)
+    waiting = [
+        m
+        for m in messages
+        if m.created_at <= end and (m.delivered_at is None or m.delivered_at > start)
+    ]
+    usual_p95 = percentile(_usual_delays(drill, messages), 0.95)
+    delays = [m.delay_minutes for m in waiting if m.delay_minutes is not None]
+    factor = drill.scenario.factor
+    # A call counts when it was under way at some moment of the fault (or just after it).
+    failed = [
+        c
+        for c in drill.calls
+        if (c.status == 0 or c.status >= 500)
+        and c.at <= end + FAULT_AFTERMATH
+        and c.at + timedelta(milliseconds=c.ms * factor) >= start
+    ]
+    return {
+        "messages_waiting": len(waiting),
+        "messages_delivered": sum(1 for m in waiting if m.state == DELIVERED),
+        "messages_undelivered": sum(1 for m in waiting if m.state != DELIVERED),
+        "messages_delayed": sum(1 for d in delays if d > usual_p95),
+        "messages_redelivered": sum(1 for m in waiting if m.attempts > 1),
+        "mean_delay_minutes": _mean(list(delays)),
+        "max_delay_minutes": round(max(delays), 2) if delays else None,
+        "usual_p95_delay_minutes": round(usual_p95, 2),
+        "failed_calls": len(failed),
+        "restored_at": event.restored_at.isoformat(timespec="seconds")
+        if event.restored_at
+        else None,
+    }
 
 
 def _faults(drill: Drill) -> list[dict[str, Any]]:
     rows = []
-    for event in drill.fault_events:
+    for event in sorted(drill.fault_events, key=lambda e: (e.at, e.kind)):
         row: dict[str, Any] = {
             "kind": event.kind,
             "at": event.at.isoformat(timespec="minutes"),
@@ -283,26 +491,15 @@ def _faults(drill: Drill) -> list[dict[str, Any]]:
         }
         if event.kind == "payment_notification_lost":
             row.update(_cost_of_lost_notifications(drill.records))
-        elif event.kind == "worker_killed" and event.available:
-            failed = [
-                c
-                for c in drill.calls
-                if (c.status == 0 or c.status >= 500)
-                and abs((c.at - event.at).total_seconds()) <= 120 * max(1.0, drill.scenario.factor)
-            ]
-            retried = sum(1 for r in drill.records if r.submit_attempts > 1)
-            duplicates = max(
+        elif event.available:
+            row.update(_cost_of_fault(drill, event))
+        if event.kind == "worker_killed" and event.available:
+            row["retried_submissions"] = sum(1 for r in drill.records if r.submit_attempts > 1)
+            row["duplicates"] = max(
                 0,
                 drill.server_total_after
                 - drill.server_total_before
                 - len([r for r in drill.records if r.submitted]),
-            )
-            row.update(
-                {
-                    "failed_calls": len(failed),
-                    "retried_submissions": retried,
-                    "duplicates": duplicates,
-                }
             )
         rows.append(row)
     return rows
@@ -332,6 +529,7 @@ def _totals(
     on_time = sum(u["on_time"] for u in units)
     return {
         "units": len(units),
+        "units_received": sum(1 for u in units if u["submitted"]),
         "arrivals": len(drill.records),
         "submitted": sum(u["submitted"] for u in units),
         "submitted_in_window": sum(u["submitted_in_window"] for u in units),
@@ -353,21 +551,28 @@ def findings(report: dict[str, Any]) -> list[dict[str, Any]]:
     """Plain-language conclusions, each with a machine kind; the HTML shows these very texts."""
     items: list[dict[str, Any]] = []
     totals = report["totals"]
-    items.append(
-        {
-            "kind": "summary",
-            "text": _(
-                "%(units)s đơn vị nhận %(submitted)s hồ sơ; đã trả kết quả %(returned)s, "
-                "còn dở dang %(open)s."
-            )
-            % {
-                "units": totals["units"],
-                "submitted": totals["submitted"],
-                "returned": totals["returned"],
-                "open": totals["open_at_end"],
-            },
-        }
+    figures = {
+        "units": totals["units"],
+        "received": totals["units_received"],
+        "none": totals["units"] - totals["units_received"],
+        "submitted": totals["submitted"],
+        "returned": totals["returned"],
+        "open": totals["open_at_end"],
+    }
+    # Units that received nothing are not counted as receiving (a small scenario, a low rate).
+    summary = (
+        _(
+            "%(units)s đơn vị nhận %(submitted)s hồ sơ; đã trả kết quả %(returned)s, "
+            "còn dở dang %(open)s."
+        )
+        if figures["none"] == 0
+        else _(
+            "%(received)s trong %(units)s đơn vị tham gia nhận %(submitted)s hồ sơ "
+            "(%(none)s đơn vị không có hồ sơ nào); đã trả kết quả %(returned)s, còn dở dang "
+            "%(open)s."
+        )
     )
+    items.append({"kind": "summary", "text": summary % figures})
     behind = [u for u in report["units"] if u["open_at_end"] or (u["on_time_share"] or 1) < 1]
     if behind:
         names = ", ".join(u["name"] for u in behind[:10])
@@ -410,6 +615,7 @@ def findings(report: dict[str, Any]) -> list[dict[str, Any]]:
             else _("%(count)s lần gọi API bị lỗi; xem bảng lỗi và ví dụ.") % {"count": errors},
         }
     )
+    items.append(_reconciliation_finding(report["reconciliation"]))
     lost = report["lost"]
     items.append(
         {
@@ -434,7 +640,10 @@ def _fault_finding(fault: dict[str, Any]) -> dict[str, Any]:
         return {
             "kind": "fault",
             "fault": kind,
-            "text": _("Sự cố “%(kind)s” (%(at)s): chưa có cơ chế để giả lập, chưa thử.")
+            "text": _(
+                "Sự cố “%(kind)s” (%(at)s): chỉ giả lập được trên máy chủ diễn tập riêng (chạy "
+                "không có --target), chưa thử."
+            )
             % {"kind": kind, "at": fault["at"][11:16]},
         }
     if kind == "payment_notification_lost":
@@ -454,21 +663,83 @@ def _fault_finding(fault: dict[str, Any]) -> dict[str, Any]:
                 "normal": fault["mean_settle_minutes_normal"],
             },
         }
-    return {
-        "kind": "fault",
-        "fault": kind,
-        "text": _(
-            "Tắt một tiến trình máy chủ lúc %(at)s: %(failed)s lần gọi lỗi quanh thời điểm đó, "
-            "%(retried)s hồ sơ được gửi lại (cùng khóa chống trùng), %(duplicates)s hồ sơ bị "
-            "nhân đôi."
-        )
-        % {
-            "at": fault["at"][11:16],
-            "failed": fault["failed_calls"],
-            "retried": fault["retried_submissions"],
-            "duplicates": fault["duplicates"],
-        },
+    figures = {
+        "at": fault["at"][11:16],
+        "until": (fault.get("restored_at") or fault["until"])[11:16],
+        "detail": fault["detail"],
+        "waiting": fault["messages_waiting"],
+        "delayed": fault["messages_delayed"],
+        "mean": _number(fault["mean_delay_minutes"]),
+        "max": _number(fault["max_delay_minutes"]),
+        "failed": fault["failed_calls"],
+        "undelivered": fault["messages_undelivered"],
     }
+    if kind == "worker_killed":
+        text = _(
+            "Tắt đột ngột tiến trình lúc %(at)s (%(detail)s): %(waiting)s tin liên thông đang "
+            "chờ gửi lúc đó, %(delayed)s tin chậm hơn bình thường, chậm trung bình %(mean)s "
+            "phút; %(failed)s lần gọi API lỗi, %(retried)s hồ sơ được gửi lại (cùng khóa chống "
+            "trùng), %(duplicates)s hồ sơ bị nhân đôi."
+        ) % (figures | {"retried": fault["retried_submissions"], "duplicates": fault["duplicates"]})
+    elif kind == "portal_down":
+        text = (
+            _(
+                "Cổng DVCQG ngừng từ %(at)s đến %(until)s: %(waiting)s tin trạng thái phải chờ, "
+                "%(delayed)s tin chậm hơn bình thường, chậm trung bình %(mean)s phút (lâu nhất "
+                "%(max)s phút); %(failed)s lần gọi API lỗi."
+            )
+            % figures
+        )
+    else:
+        text = (
+            _(
+                "Cổng DVCQG trả lời chậm từ %(at)s đến %(until)s (%(detail)s): %(waiting)s tin "
+                "trạng thái phải chờ, %(delayed)s tin chậm hơn bình thường, chậm trung bình "
+                "%(mean)s phút (lâu nhất %(max)s phút); %(failed)s lần gọi API lỗi."
+            )
+            % figures
+        )
+    if figures["undelivered"]:
+        text += " " + _("Còn %(count)s tin chưa gửi được.") % {"count": figures["undelivered"]}
+    else:
+        text += " " + _("Không mất tin nào.")
+    return {"kind": "fault", "fault": kind, "text": text}
+
+
+def _number(value: float | None) -> str:
+    return "—" if value is None else f"{value:g}"
+
+
+def _reconciliation_finding(reconciliation: dict[str, Any]) -> dict[str, Any]:
+    dossiers = reconciliation["dossiers"]
+    outbox = reconciliation["outbox"]
+    portal = reconciliation["portal"]
+    payments = reconciliation["payments"]
+    figures = {
+        "on_server": dossiers["on_server"],
+        "created": dossiers["created"],
+        "messages": outbox["messages"],
+        "undelivered": outbox["undelivered"],
+        "settled": payments["settled"],
+        "fees": payments["with_fee"],
+    }
+    if portal["checked"]:
+        text = _(
+            "Đối soát: %(on_server)s/%(created)s hồ sơ đã tạo có trên máy chủ; hộp thư đi có "
+            "%(messages)s tin, còn %(undelivered)s tin chưa gửi; Cổng DVCQG giả lập giữ đúng "
+            "trạng thái mới nhất của %(arrived)s/%(owed)s hồ sơ; %(settled)s/%(fees)s khoản "
+            "lệ phí đã thu."
+        ) % (figures | {"arrived": portal["arrived"], "owed": portal["owed"]})
+    else:
+        text = (
+            _(
+                "Đối soát: %(on_server)s/%(created)s hồ sơ đã tạo có trên máy chủ; hộp thư đi có "
+                "%(messages)s tin, còn %(undelivered)s tin chưa gửi; %(settled)s/%(fees)s khoản "
+                "lệ phí đã thu (không đối chiếu được với Cổng DVCQG của máy chủ khác)."
+            )
+            % figures
+        )
+    return {"kind": "reconciliation", "text": text}
 
 
 def state_counts(records: list[Record]) -> dict[str, int]:

@@ -24,9 +24,10 @@ import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
+from django.utils.translation import gettext as _
 
 from motcua.drill.scenario import Fault, Group, Scenario
 
@@ -42,6 +43,10 @@ IDLE_POLL_MINUTES = 10.0
 MAX_IDLE_REAL_SECONDS = 30.0
 # Real-time safety stop after the scenario's working day ends.
 GRACE_REAL_SECONDS = 30.0
+# At the end, how long (real seconds) the outbox may take to deliver what it still holds.
+DRAIN_REAL_SECONDS = 600.0
+# On a target (whose worker is not the drill's): give up when nothing went out for this long.
+STALLED_REAL_SECONDS = 120.0
 
 # The documents a land dossier brings to the counter (each a PDF), by procedure.
 LAND_COMPONENTS = {
@@ -150,6 +155,24 @@ class FaultEvent:
     until: datetime
     available: bool
     detail: str = ""
+    began_at: datetime | None = None  # scenario time the fault had taken effect
+    restored_at: datetime | None = None  # scenario time the fault was lifted (None: instant)
+
+
+class FaultControl(Protocol):
+    """The processes of the drill's own server that faults act on (``server.DrillServer``)."""
+
+    def kill_task_worker(self) -> tuple[int | None, int]: ...
+
+    def kill_web_worker(self) -> int | None: ...
+
+    def stop_portal(self) -> int | None: ...
+
+    def start_portal(self) -> int: ...
+
+    def set_peer_delay(self, seconds: float) -> None: ...
+
+    def portal_statuses(self) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -200,13 +223,13 @@ class Drill:
         base_url: str,
         tokens: dict[str, Any],
         *,
-        kill_worker: Any = None,
+        control: FaultControl | None = None,
         progress: bool = True,
     ) -> None:
         self.scenario = scenario
         self.base_url = base_url.rstrip("/")
         self.tokens = tokens
-        self.kill_worker = kill_worker
+        self.control = control
         self.show_progress = progress
         self.random = random.Random(scenario.seed)  # noqa: S311 (load shape, not secrets)
         self.units: list[Unit] = []
@@ -214,6 +237,10 @@ class Drill:
         self.records: list[Record] = []
         self.calls: list[Call] = []
         self.fault_events: list[FaultEvent] = []
+        self._open_faults: list[tuple[Fault, FaultEvent]] = []
+        self.ledger: dict[str, Any] = {}  # the server's outbox and dossiers at the end
+        self.portal: dict[str, Any] | None = None  # what the portal's stand-in received
+        self.drain_real_seconds = 0.0
         self.vt: VirtualTime | None = None
         self.arrivals_done = False
         self.stopping = False
@@ -674,20 +701,73 @@ class Drill:
     # --- faults ---------------------------------------------------------------------------------
 
     async def faults(self) -> None:
+        """Each fault at its time, lifted at its end; faults may overlap."""
+        await asyncio.gather(*(self._fault(fault) for fault in self.scenario.faults))
+
+    async def _fault(self, fault: Fault) -> None:
         assert self.vt is not None  # noqa: S101
-        for fault in sorted(self.scenario.faults, key=lambda f: f.at):
-            await self.vt.sleep_until(fault.at)
-            self.fault_events.append(self._inject(fault))
+        await self.vt.sleep_until(fault.at)
+        # Starting and stopping processes blocks: off the loop that drives the citizens.
+        event = await asyncio.to_thread(self._inject, fault)
+        self.fault_events.append(event)
+        if event.available and fault.kind in ("portal_down", "slow_peer"):
+            self._open_faults.append((fault, event))
+            await self.vt.sleep_until(fault.until)
+            await asyncio.to_thread(self._lift, fault, event)
 
     def _inject(self, fault: Fault) -> FaultEvent:
-        event = FaultEvent(fault.kind, fault.at, fault.until, fault.available)
-        if fault.kind == "worker_killed":
-            pid = self.kill_worker() if self.kill_worker is not None else None
-            event = replace(event, until=fault.at, available=pid is not None)
-            event.detail = f"pid {pid}" if pid else "no server process of the drill's own"
-        elif fault.kind == "payment_notification_lost":
-            event.detail = f"share {fault.share:g}"
+        event = FaultEvent(fault.kind, fault.at, fault.until, True)
+        control = self.control
+        if fault.kind == "payment_notification_lost":
+            event.detail = _("tỉ lệ %(share)s") % {"share": f"{fault.share:g}"}
+        elif control is None:
+            # These act on the processes of the drill's own server; a --target has none here.
+            event = replace(event, available=False)
+        elif fault.kind == "worker_killed":
+            killed, started = control.kill_task_worker()
+            web = control.kill_web_worker()
+            event = replace(event, until=fault.at)
+            event.detail = _(
+                "tiến trình nền (motcua worker) pid %(killed)s bị tắt, pid %(started)s chạy thay; "
+                "tiến trình web pid %(web)s bị tắt"
+            ) % {"killed": killed, "started": started, "web": web}
+        elif fault.kind == "portal_down":
+            pid = control.stop_portal()
+            event.detail = _("Cổng DVCQG giả lập (pid %(pid)s) dừng, cổng mạng đóng") % {"pid": pid}
+        elif fault.kind == "slow_peer":
+            control.set_peer_delay(fault.delay_seconds)
+            event.detail = _("mỗi trả lời của Cổng DVCQG chậm thêm %(seconds)s giây") % {
+                "seconds": f"{fault.delay_seconds:g}"
+            }
+        event.began_at = self._now()
+        logger.info("drill.fault kind=%s available=%s", fault.kind, event.available)
         return event
+
+    def _lift(self, fault: Fault, event: FaultEvent) -> None:
+        if (fault, event) not in self._open_faults:
+            return
+        self._open_faults.remove((fault, event))
+        assert self.control is not None  # noqa: S101
+        if fault.kind == "portal_down":
+            self.control.start_portal()
+        elif fault.kind == "slow_peer":
+            self.control.set_peer_delay(0)
+        event.restored_at = self._now()
+        logger.info("drill.fault_lifted kind=%s", fault.kind)
+
+    async def _end_faults(self, faults: asyncio.Task[None]) -> None:
+        """Let the faults still running end at their time (within the day), then lift any left."""
+        assert self.vt is not None  # noqa: S101
+        ends = [f.until for f in self.scenario.faults if f.until <= self.scenario.work_until]
+        if ends:
+            wait = self.vt.real_at(max(ends)) - time.monotonic() + 1.0
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(faults), max(0.0, wait))
+        faults.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await faults
+        for fault, event in list(self._open_faults):
+            await asyncio.to_thread(self._lift, fault, event)
 
     # --- the run --------------------------------------------------------------------------------
 
@@ -734,13 +814,14 @@ class Drill:
             for branch in self.branches.values():
                 branch.notify()
             await asyncio.gather(*officers)
-            faults.cancel()
+            await self._end_faults(faults)
             progress.cancel()
             self.real_seconds = time.monotonic() - started
             self._render_progress(final=True)
         # A client of its own: nothing the virtual users left behind can hold up the count.
         async with httpx.AsyncClient(base_url=self.base_url, timeout=HTTP_TIMEOUT) as client:
             await self.collect(client)
+            await self.reconcile(client)
 
     def _branch_officers(self, client: httpx.AsyncClient) -> list[asyncio.Task[None]]:
         """One specialist and one leader at every branch, when the scenario has land dossiers."""
@@ -786,6 +867,38 @@ class Drill:
 
         await asyncio.gather(*(fetch(r) for r in self.records if r.code))
         self.server_total_after = await self.count_on_server(client)
+
+    async def _ledger(self, client: httpx.AsyncClient, *, backlog_only: bool) -> dict[str, Any]:
+        response = await client.get(
+            "/api/drill/ledger",
+            params={"since": self.scenario.start.isoformat(), "backlog_only": backlog_only},
+            headers={"Authorization": f"Bearer {self.tokens['admin']}"},
+            timeout=300,
+        )
+        if response.status_code != 200:
+            raise RuntimeError(f"the drill ledger did not answer: {response.text[:300]}")
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def reconcile(self, client: httpx.AsyncClient) -> None:
+        """Wait until the outbox has delivered what it holds (the worker retries with backoff),
+        then read the server's ledger and, on the drill's own server, what the portal's
+        stand-in received."""
+        started = last_progress = time.monotonic()
+        least = None
+        while time.monotonic() - started < DRAIN_REAL_SECONDS:
+            undelivered = int((await self._ledger(client, backlog_only=True))["undelivered"])
+            if not undelivered:
+                break
+            if least is None or undelivered < least:
+                least, last_progress = undelivered, time.monotonic()
+            elif self.control is None and time.monotonic() - last_progress > STALLED_REAL_SECONDS:
+                break  # nothing goes out (a target without a running worker): report it
+            await asyncio.sleep(0.5)
+        self.drain_real_seconds = time.monotonic() - started
+        self.ledger = await self._ledger(client, backlog_only=False)
+        if self.control is not None:
+            self.portal = await asyncio.to_thread(self.control.portal_statuses)
 
     async def progress(self) -> None:
         while True:
@@ -934,6 +1047,7 @@ def run_drill(
 
     if factor:
         scenario = replace(scenario, factor=factor)
+    folder = out / _SAFE.sub("-", f"{scenario.name}")
     server = None
     if target is None:
         server = DrillServer(workers=workers)
@@ -941,18 +1055,11 @@ def run_drill(
         target, tokens = server.url, server.tokens
     assert tokens is not None  # noqa: S101
     try:
-        drill = Drill(
-            scenario,
-            target,
-            tokens,
-            kill_worker=server.kill_worker if server is not None else None,
-            progress=progress,
-        )
+        drill = Drill(scenario, target, tokens, control=server, progress=progress)
         asyncio.run(drill.run())
     finally:
         if server is not None:
-            server.stop()
+            server.stop(logs_to=folder / "logs")
     report = evaluate(drill)
-    folder = out / _SAFE.sub("-", f"{scenario.name}")
     html_path = write_report(report, folder)
     return DrillResult(report, folder, html_path)

@@ -30,10 +30,13 @@ FLOWS = {"2.000635": "civil_status", "1.012784": "land", "1.013831": "land"}
 ROLES = ("receivers", "specialists", "leaders")
 STEPS = ("receive", "process", "approve", "return")
 CHANNELS = ("online", "counter")
-# Faults whose machinery exists now, and those validated but not available yet.
-FAULTS_AVAILABLE = ("payment_notification_lost", "worker_killed")
-FAULTS_NOT_YET = ("portal_down", "slow_peer")
-FAULT_KINDS = FAULTS_AVAILABLE + FAULTS_NOT_YET
+# The faults a drill injects. ``payment_notification_lost`` works against any target; the others
+# act on the processes of the drill's own server (see ``server.DrillServer``).
+FAULT_KINDS = ("payment_notification_lost", "worker_killed", "portal_down", "slow_peer")
+# slow_peer: seconds each answer of the peer is held back (real seconds: a network's slowness
+# is not compressed), by default and at most.
+DEFAULT_DELAY_SECONDS = 3.0
+MAX_DELAY_SECONDS = 60.0
 MAX_FACTOR = 3600.0
 
 
@@ -64,10 +67,7 @@ class Fault:
     at: datetime
     minutes: float
     share: float  # payment_notification_lost: share of payments whose notification is lost
-
-    @property
-    def available(self) -> bool:
-        return self.kind in FAULTS_AVAILABLE
+    delay_seconds: float = DEFAULT_DELAY_SECONDS  # slow_peer: real seconds added to each answer
 
     @property
     def until(self) -> datetime:
@@ -409,7 +409,7 @@ def _channels(check: _Checker, value: Any) -> dict[str, float]:
     return shares
 
 
-_FAULT = ("kind", "at", "minutes", "share")
+_FAULT = ("kind", "at", "minutes", "share", "delay_seconds")
 
 
 def _faults(
@@ -432,11 +432,33 @@ def _faults(
         at = check.clock_time(check.required(data, "at", f"{path}.at"), f"{path}.at")
         minutes = check.number(data.get("minutes", 5), f"{path}.minutes", 0, 480)
         share = check.number(data.get("share", 1.0), f"{path}.share", 0, 1)
-        if kind is None or at is None or minutes is None or share is None or start is None:
+        delay = check.number(
+            data.get("delay_seconds", DEFAULT_DELAY_SECONDS),
+            f"{path}.delay_seconds",
+            0,
+            MAX_DELAY_SECONDS,
+        )
+        if "delay_seconds" in data and kind is not None and kind != "slow_peer":
+            check.fail(
+                f"{path}.delay_seconds",
+                _("“%(name)s” chỉ dùng cho sự cố “%(kind)s”."),
+                "not_for_kind",
+                name=f"{path}.delay_seconds",
+                kind="slow_peer",
+            )
+            continue
+        if (
+            kind is None
+            or at is None
+            or minutes is None
+            or share is None
+            or delay is None
+            or start is None
+        ):
             continue
         moment = datetime.combine(start.date(), at, tzinfo=VN)
         if end is not None and not start <= moment < end:
             check.fail(f"{path}.at", _("Sự cố phải bắt đầu trong khung giờ diễn tập."), "outside")
             continue
-        faults.append(Fault(kind, moment, minutes, share))
+        faults.append(Fault(kind, moment, minutes, share, delay))
     return faults

@@ -1,8 +1,19 @@
-"""A throw-away motcua for one drill: its own data folder (so its own SQLite database, unless
-``database_url`` points elsewhere), the units, catalog and demo staff, API keys for every
-officer, and gunicorn serving it on a free port of 127.0.0.1 in drill mode.
+"""A throw-away motcua for one drill, running what production runs: its own data folder (so its
+own SQLite database, unless ``database_url`` points elsewhere), the units, catalog and demo
+staff, API keys for every officer, gunicorn serving it on a free port of 127.0.0.1 in drill
+mode, the background worker (``motcua worker``: outbox, periodic jobs, on the drill's clock),
+and the national portal's stand-in (that of ``motcua portal-sim``, started as
+``python -m motcua.drill.portal`` to come back quickly after ``portal_down``) on a port of its
+own, which motcua synchronises statuses to through the drill's proxy (``proxy.DelayProxy``, for
+``slow_peer``).
 
-Drill data never mixes with real data: the instance and its database are removed at the end.
+The faults act on these processes: ``portal_down`` stops the stand-in and starts it again,
+``slow_peer`` slows the proxy, ``worker_killed`` kills the background worker (and one web
+worker) with SIGKILL, and a new background worker starts at once, as systemd would.
+
+Each process logs to its own file in the data folder (``server.log``, ``worker.log``,
+``portal.log``); ``stop(logs_to=...)`` copies them out. Drill data never mixes with real data:
+the instance and its database are removed at the end.
 """
 
 from __future__ import annotations
@@ -11,6 +22,7 @@ import contextlib
 import json
 import logging
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -23,9 +35,15 @@ from typing import Any
 
 import httpx
 
+from motcua.drill.proxy import DelayProxy
+
 logger = logging.getLogger(__name__)
 
 READY_TIMEOUT_SECONDS = 60.0
+STOP_TIMEOUT_SECONDS = 15.0
+# The background worker looks for work this often when idle (real seconds).
+WORKER_INTERVAL_SECONDS = 0.2
+LOG_NAMES = ("server.log", "worker.log", "portal.log")
 
 
 def free_port() -> int:
@@ -62,6 +80,14 @@ class DrillServer:
         self.process: subprocess.Popen[bytes] | None = None
         self.tokens: dict[str, Any] = {}
         self.log_path: Path | None = None
+        self.worker: subprocess.Popen[bytes] | None = None
+        self.worker_starts = 0
+        self.portal: subprocess.Popen[bytes] | None = None
+        self.portal_port = 0
+        self.portal_secret = secrets.token_hex(16)
+        self.proxy: DelayProxy | None = None
+        # What the stand-in held each time it was stopped (its memory is its process).
+        self.portal_memories: list[dict[str, Any]] = []
 
     @property
     def url(self) -> str:
@@ -80,6 +106,9 @@ class DrillServer:
                 # Many citizens from one address: the public rate limits would refuse them.
                 "MOTCUA_RATE_LIMITS": "off",
                 "DJANGO_SETTINGS_MODULE": "motcua.settings",
+                # Statuses go to the portal's stand-in, through the drill's proxy.
+                "MOTCUA_DVCQG_URL": f"http://127.0.0.1:{self.proxy.port if self.proxy else 0}",
+                "MOTCUA_DVCQG_SECRET": self.portal_secret,
             }
         )
         if self.database_url:
@@ -92,6 +121,9 @@ class DrillServer:
     def start(self) -> None:
         self.data_dir = Path(tempfile.mkdtemp(prefix="motcua-drill-"))
         self.port = free_port()
+        self.portal_port = free_port()
+        self.proxy = DelayProxy(self.portal_port)
+        self.proxy.start()
         env = self.env()
         tokens_file = self.data_dir / "tokens.json"
         for step in (
@@ -134,7 +166,15 @@ class DrillServer:
                 stderr=subprocess.STDOUT,
             )
         self._wait_ready()
-        logger.info("drill.server_started port=%s workers=%s", self.port, self.workers)
+        self.start_portal()
+        self.start_worker()
+        logger.info(
+            "drill.server_started port=%s workers=%s portal=%s proxy=%s",
+            self.port,
+            self.workers,
+            self.portal_port,
+            self.proxy.port,
+        )
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
@@ -166,24 +206,126 @@ class DrillServer:
                 pids.append(int(entry.name))
         return sorted(pids)
 
-    def kill_worker(self) -> int | None:
-        """SIGKILL one worker, as a crash would; the master starts a new one."""
+    def kill_web_worker(self) -> int | None:
+        """SIGKILL one gunicorn worker, as a crash would; the master starts a new one."""
         pids = self.worker_pids()
         if not pids:
             return None
         os.kill(pids[0], signal.SIGKILL)
-        logger.info("drill.worker_killed pid=%s", pids[0])
+        logger.info("drill.web_worker_killed pid=%s", pids[0])
         return pids[0]
 
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
+    # --- the background worker ----------------------------------------------------------------
+
+    def _log(self, name: str) -> Any:
+        assert self.data_dir is not None  # noqa: S101
+        return (self.data_dir / name).open("ab")
+
+    def start_worker(self) -> int:
+        """Start ``motcua worker`` (the outbox, the periodic jobs); its pid."""
+        with self._log("worker.log") as log:
+            self.worker = subprocess.Popen(  # noqa: S603
+                motcua_command("worker", "--interval", str(WORKER_INTERVAL_SECONDS)),
+                # One line per delivery and job: the log shows what the worker did and when.
+                env=self.env() | {"MOTCUA_LOG_LEVEL": "INFO"},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self.worker_starts += 1
+        logger.info("drill.worker_started pid=%s", self.worker.pid)
+        return self.worker.pid
+
+    def kill_task_worker(self) -> tuple[int | None, int]:
+        """SIGKILL the background worker mid-run and start a new one at once (as systemd's
+        ``Restart=always`` would): (killed pid, new pid). What it had claimed is taken up
+        again when the claim's lease runs out."""
+        killed = None
+        if self.worker is not None and self.worker.poll() is None:
+            killed = self.worker.pid
+            self.worker.send_signal(signal.SIGKILL)
+            self.worker.wait()
+            logger.info("drill.task_worker_killed pid=%s", killed)
+        return killed, self.start_worker()
+
+    # --- the national portal's stand-in ---------------------------------------------------------
+
+    @property
+    def portal_url(self) -> str:
+        return f"http://127.0.0.1:{self.portal_port}"
+
+    def start_portal(self) -> int:
+        """Start the stand-in (``motcua portal-sim``'s, see ``drill.portal``) on its port and
+        wait until it answers; its pid."""
+        with self._log("portal.log") as log:
+            self.portal = subprocess.Popen(  # noqa: S603
+                [
+                    sys.executable,
+                    "-m",
+                    "motcua.drill.portal",
+                    "--port",
+                    str(self.portal_port),
+                    "--target",
+                    self.url,
+                    "--secret",
+                    self.portal_secret,
+                ],
+                env=self.env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if self.portal.poll() is not None:
+                raise RuntimeError(f"portal-sim exited: see {self.data_dir}/portal.log")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{self.portal_url}/healthz", timeout=2).status_code == 200:
+                    logger.info("drill.portal_started pid=%s", self.portal.pid)
+                    return self.portal.pid
+            time.sleep(0.1)
+        raise RuntimeError(f"portal-sim did not answer on {self.portal_url}")
+
+    def stop_portal(self) -> int | None:
+        """Stop the stand-in (its port closes); what it held is kept first. Its pid."""
+        process, self.portal = self.portal, None
+        if process is None or process.poll() is not None:
+            return None
+        with contextlib.suppress(httpx.HTTPError, ValueError):
+            self.portal_memories.append(
+                httpx.get(f"{self.portal_url}/api/statuses", timeout=10).json()
+            )
+        _end(process)
+        logger.info("drill.portal_stopped pid=%s", process.pid)
+        return process.pid
+
+    def portal_statuses(self) -> dict[str, Any]:
+        """What the stand-in received over the whole run: the snapshots kept at each stop and
+        the running one, merged (per dossier the highest sequence, every update received)."""
+        snapshots = list(self.portal_memories)
+        if self.portal is not None and self.portal.poll() is None:
+            snapshots.append(httpx.get(f"{self.portal_url}/api/statuses", timeout=30).json())
+        return merge_portal_snapshots(snapshots)
+
+    def set_peer_delay(self, seconds: float) -> None:
+        """Hold each answer of the portal back ``seconds`` (0: answer at once)."""
+        if self.proxy is not None:
+            self.proxy.delay = max(0.0, seconds)
+        logger.info("drill.peer_delay seconds=%s", seconds)
+
+    # --- the end --------------------------------------------------------------------------------
+
+    def stop(self, *, logs_to: Path | None = None) -> None:
+        for process in (self.worker, self.process, self.portal):
+            if process is not None:
+                _end(process)
+        self.worker = self.process = self.portal = None
+        if self.proxy is not None:
+            self.proxy.stop()
+            self.proxy = None
+        if self.data_dir is not None and logs_to is not None:
+            logs_to.mkdir(parents=True, exist_ok=True)
+            for name in LOG_NAMES:
+                with contextlib.suppress(OSError):
+                    shutil.copyfile(self.data_dir / name, logs_to / name)
         if self.data_dir is not None and not self.keep:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
@@ -193,3 +335,33 @@ class DrillServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _end(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL after ``STOP_TIMEOUT_SECONDS``."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def merge_portal_snapshots(snapshots: list[dict[str, Any]]) -> dict[str, Any]:
+    """One view of several snapshots of the stand-in (``GET /api/statuses``), oldest first."""
+    counts: dict[str, int] = {}
+    dossiers: dict[str, dict[str, Any]] = {}
+    for snapshot in snapshots:
+        for key, value in snapshot.get("counts", {}).items():
+            counts[key] = counts.get(key, 0) + int(value)
+        for code, item in snapshot.get("dossiers", {}).items():
+            held = dossiers.get(code)
+            if held is None:
+                dossiers[code] = dict(item, history=list(item.get("history", [])))
+                continue
+            history = held["history"] + list(item.get("history", []))
+            if int(item["sequence"]) > int(held["sequence"]):
+                held = dossiers[code] = dict(item)
+            held["history"] = history
+    return {"counts": counts, "dossiers": dossiers, "snapshots": len(snapshots)}

@@ -47,12 +47,13 @@ def test_shipped_scenarios_load() -> None:
     assert pilot.end == datetime(2025, 6, 25, 15, 0, tzinfo=VN)
     assert pilot.groups[0].selector == "former_gia_lai"
     faults = load_scenario("faults").faults
-    assert [(f.kind, f.available) for f in faults] == [
-        ("payment_notification_lost", True),
-        ("worker_killed", True),
-        ("portal_down", False),
-        ("slow_peer", False),
+    assert [(f.kind, f.minutes) for f in faults] == [
+        ("payment_notification_lost", 20),
+        ("worker_killed", 5),
+        ("portal_down", 10),
+        ("slow_peer", 10),
     ]
+    assert faults[3].delay_seconds == 4
 
 
 def test_a_valid_scenario_is_built_with_defaults() -> None:
@@ -149,3 +150,24 @@ def test_an_impossible_date_in_the_file_names_the_field(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputs) as caught:
         load_scenario(str(path))
     assert [(e.field, e.code) for e in caught.value.errors] == [("date", "date")]
+
+
+def test_a_slow_peer_delay_is_checked() -> None:
+    data = valid()
+    data["faults"] = [
+        {"kind": "slow_peer", "at": "14:20", "minutes": 5, "delay_seconds": 2.5},
+        {"kind": "slow_peer", "at": "14:30"},
+    ]
+    first, second = parse_scenario(data).faults
+    assert (first.delay_seconds, first.until) == (2.5, datetime(2025, 6, 25, 14, 25, tzinfo=VN))
+    assert second.delay_seconds == 3.0  # the default
+    data["faults"] = [
+        {"kind": "slow_peer", "at": "14:20", "delay_seconds": 61},
+        {"kind": "slow_peer", "at": "14:20", "delay_seconds": "slow"},
+        {"kind": "portal_down", "at": "14:20", "delay_seconds": 2},
+    ]
+    assert errors_of(data) == [
+        ("faults[0].delay_seconds", "range"),
+        ("faults[1].delay_seconds", "type"),
+        ("faults[2].delay_seconds", "not_for_kind"),
+    ]

@@ -1,0 +1,137 @@
+"""The evaluation's reconciliation and fault costs, from a run's data written out by hand: what
+the runner was told, the server's ledger and what the portal's stand-in holds."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from motcua.drill.evaluation import evaluate
+from motcua.drill.runner import Call, Drill, FaultEvent, Record, Unit
+from motcua.drill.scenario import parse_scenario
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def at(minute: float) -> datetime:
+    return datetime(2025, 6, 25, 14, 0, tzinfo=VN) + timedelta(minutes=minute)
+
+
+def iso(minute: float | None) -> str | None:
+    return at(minute).isoformat() if minute is not None else None
+
+
+def drill_with(messages: list[list[object]], portal: dict[str, object] | None) -> Drill:
+    scenario = parse_scenario(
+        {
+            "name": "so-lieu",
+            "date": "2025-06-25",
+            "window": {"start": "14:00", "end": "15:00"},
+            "compression": 60,
+            "groups": [
+                {"units": [23575, 21583], "procedures": [{"code": "2.000635", "per_hour": 1}]}
+            ],
+            "faults": [{"kind": "portal_down", "at": "14:20", "minutes": 10}],
+        }
+    )
+    drill = Drill(scenario, "http://127.0.0.1:9", {"admin": "x", "units": {}}, progress=False)
+    group = scenario.groups[0]
+    drill.units = [
+        Unit(23575, "Phường Pleiku", 1, "gia_lai", group, {}),
+        Unit(21583, "Phường Quy Nhơn", 2, "binh_dinh", group, {}),
+    ]
+    for seq, code in enumerate(("A-1", "A-2"), start=1):
+        record = Record(seq, 23575, "2.000635", "online", "online", at(seq))
+        record.submitted, record.code, record.fee, record.paid_confirmed = True, code, 8000, True
+        record.server = {"state": "returned", "timeline": []}
+        drill.records.append(record)
+    drill.server_total_after = 2
+    drill.ledger = {
+        "messages": messages,
+        "dossiers": [["A-1", 7, "returned", "paid"], ["A-2", 9, "returned", "paid"]],
+    }
+    drill.portal = portal
+    drill.fault_events = [
+        FaultEvent("portal_down", at(20), at(30), True, "pid 1", restored_at=at(31))
+    ]
+    return drill
+
+
+def message(pk: int, code: str, seq: int, created: float, delivered: float | None) -> list[object]:
+    state = "delivered" if delivered is not None else "failed"
+    return [pk, "dvcqg", "dvcqg.status", code, seq, 2, state, iso(created), iso(delivered), 1]
+
+
+MESSAGES = [
+    message(1, "A-1", 1, 1, 1.5),  # before the fault: half a minute
+    message(2, "A-2", 2, 2, 3.0),  # before the fault: one minute
+    message(3, "A-1", 7, 18, 33),  # queued before, waited through the fault: 15 minutes
+    message(4, "A-2", 9, 25, 35),  # queued during the fault: 10 minutes
+    message(5, "A-2", 5, 40, 40.5),  # after: not affected
+]
+
+
+def test_fault_cost_and_a_clean_reconciliation() -> None:
+    portal = {
+        "counts": {"received": 6, "applied": 5, "stale_ignored": 1},
+        "dossiers": {"A-1": {"sequence": 7, "status": 2}, "A-2": {"sequence": 9, "status": 2}},
+        "snapshots": 2,
+    }
+    drill = drill_with(MESSAGES, portal)
+    drill.calls = [
+        Call("POST /dossiers", 0, 600.0, at(19.5), "ReadError"),  # 36 s at ×60: until 14:20:06
+        Call("POST /dossiers", 502, 10.0, at(31.5)),  # within a minute after the fault
+        Call("POST /dossiers", 0, 10.0, at(33)),  # later: not the fault's
+        Call("POST /dossiers", 201, 10.0, at(25)),
+    ]
+    report = evaluate(drill)
+    fault = report["faults"][0]
+    assert fault["messages_waiting"] == 2
+    assert fault["messages_delivered"] == 2
+    assert fault["mean_delay_minutes"] == 12.5
+    assert fault["max_delay_minutes"] == 15
+    # Before the fault messages took 0.5 and 1 minute: both waiting ones were later than that.
+    assert fault["usual_p95_delay_minutes"] == 1
+    assert fault["messages_delayed"] == 2
+    assert fault["failed_calls"] == 2
+    rec = report["reconciliation"]
+    assert rec["portal"] | {"examples": []} == {
+        "checked": True,
+        "owed": 2,
+        "arrived": 2,
+        "mismatched": 0,
+        "examples": [],
+        "received": 6,
+        "applied": 5,
+        "stale_ignored": 1,
+        "bad_signature": 0,
+        "restarts": 1,
+    }
+    assert rec["outbox"]["undelivered"] == 0 and rec["payments"]["settled"] == 2
+    assert report["lost"]["count"] == 0
+    texts = {f["kind"]: f["text"] for f in report["findings"]}
+    # One of the two units received nothing: it is not counted as receiving.
+    assert texts["summary"].startswith("1 trong 2 đơn vị tham gia nhận 2 hồ sơ")
+    assert "2 tin trạng thái phải chờ" in texts["fault"] and "Không mất tin nào" in texts["fault"]
+    assert "giữ đúng trạng thái mới nhất của 2/2 hồ sơ" in texts["reconciliation"]
+
+
+def test_an_undelivered_message_and_a_stale_portal_are_lost() -> None:
+    messages = [*MESSAGES[:4], message(6, "A-2", 11, 50, None)]
+    portal = {
+        "counts": {"received": 4},
+        "dossiers": {"A-1": {"sequence": 1, "status": 2}},  # A-1 behind, A-2 never arrived
+        "snapshots": 1,
+    }
+    report = evaluate(drill_with(messages, portal))
+    rec = report["reconciliation"]
+    assert (rec["portal"]["owed"], rec["portal"]["arrived"], rec["portal"]["mismatched"]) == (
+        2,
+        0,
+        2,
+    )
+    assert rec["portal"]["examples"][0] == {"dossier": "A-1", "owed": [7, 2], "held": [1, 2]}
+    assert rec["outbox"]["undelivered"] == 1
+    assert report["lost"]["count"] == 3
+    lost = next(f for f in report["findings"] if f["kind"] == "lost")
+    assert lost["text"].startswith("MẤT DỮ LIỆU: 3 mục")
