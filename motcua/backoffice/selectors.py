@@ -423,8 +423,8 @@ def count_tabs(user: User, tabs: list[Tab]) -> dict[str, int]:
         )
         for index, tab in enumerate(tabs)
     }
-    row = User.objects.filter(pk=user.pk).values(**counts).get()
-    return {tab.ident: row[f"t{index}"] or 0 for index, tab in enumerate(tabs)}
+    row = User.objects.filter(pk=user.pk).annotate(**counts).values_list(*counts).get()
+    return {tab.ident: row[index] or 0 for index, tab in enumerate(tabs)}
 
 
 def list_tab(user: User, tab: Tab) -> QuerySet[Dossier]:
