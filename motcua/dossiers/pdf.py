@@ -20,6 +20,7 @@ pyHanko-backed signer, until then :class:`NoSigner` returns the bytes unchanged.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -737,8 +738,11 @@ def make_qr(payload: str) -> segno.QRCode:
     return segno.make(payload, error="m", micro=False)
 
 
+@functools.lru_cache(maxsize=256)
 def qr_data_uri(payload: str) -> str:
-    """The QR code of ``payload`` as an SVG ``data:`` URI, with the 4-module quiet zone."""
+    """The QR code of ``payload`` as an SVG ``data:`` URI, with the 4-module quiet zone.
+
+    Kept for the last payloads: every copy of a result prints the same verification link."""
     return make_qr(payload).svg_data_uri(border=4, omitsize=True)
 
 
