@@ -107,6 +107,11 @@ DATABASES = {
         _env("DATABASE_URL", f"sqlite:///{DATA_DIR / 'motcua.sqlite3'}"), conn_max_age=60
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # No JIT compilation: PostgreSQL compiles any query it prices above jit_above_cost, and the
+    # dashboard's (priced as if each row ran its rarely taken fallbacks) then spends a second
+    # compiling what runs in milliseconds.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 # ---------------------------------------------------------------------------------------------
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
