@@ -2,8 +2,11 @@
 
     .venv/bin/python bench/hotspots.py      (a throw-away SQLite database in a temporary folder)
 
-Prints the functions with the most cumulative time for 50 submissions through the API
-(``POST /api/dossiers``) and for 5 lifecycles (counter, cash, processing, approval, return).
+For one warm submission through the API (``POST /api/dossiers``, demo set-up as in ``make
+bench``: the national portal is a peer, so each submission also writes its status message to
+the outbox) prints the SQL statements, then the CPU time per submission without a profiler,
+then the functions with the most cumulative and the most own time over 50 submissions; then the
+most cumulative time for 5 lifecycles (counter, cash, processing, approval, return).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import pstats
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,6 +29,7 @@ os.environ.update(
         "MOTCUA_LOG_LEVEL": "WARNING",
         "MOTCUA_ALLOWED_HOSTS": "testserver",
         "MOTCUA_RATE_LIMITS": "off",
+        "MOTCUA_DEMO": "1",
     }
 )
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "motcua.settings")
@@ -39,19 +44,23 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from bench.run import form  # noqa: E402
 from motcua.org.models import Agency, User  # noqa: E402
 from motcua.org.services import issue_api_token  # noqa: E402
 
 
-def top(profile: cProfile.Profile, title: str) -> None:
+def top(profile: cProfile.Profile, title: str, order: str = "cumulative") -> None:
     out = io.StringIO()
-    pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(
-        r"motcua|weasyprint|django/db", 18
-    )
-    print(f"== {title}")  # noqa: T201
+    stats = pstats.Stats(profile, stream=out).sort_stats(order)
+    if order == "cumulative":
+        stats.print_stats(r"motcua|weasyprint|django/db", 18)
+    else:
+        stats.print_stats(25)
+    print(f"== {title} (by {order} time)")  # noqa: T201
     print(out.getvalue())  # noqa: T201
 
 
@@ -62,15 +71,31 @@ def main() -> None:
         role: issue_api_token(User.objects.get(username=f"{prefix}.phuongpleiku"), "profile")
         for role, prefix in (("receiver", "tn"), ("specialist", "cv"), ("leader", "ld"))
     }
+
+    def submit(seq: int) -> None:
+        body = {"procedure": "2.000635", "center": center.pk, "form": form(seq)}
+        response = client.post("/api/dossiers", body, content_type="application/json")
+        assert response.status_code == 201, response.content  # noqa: S101
+
+    submit(0)  # the process reads the catalog and the center once
+    with CaptureQueriesContext(connection) as queries:
+        submit(1)
+    print(f"== one warm submission: {len(queries.captured_queries)} statements")  # noqa: T201
+    for query in queries.captured_queries:
+        print(f"   {query['sql'][:150]}")  # noqa: T201
+    started = time.process_time()
+    for seq in range(2, 202):
+        submit(seq)
+    cpu = (time.process_time() - started) / 200 * 1000
+    print(f"== CPU per submission, in process, no profiler: {cpu:.2f} ms\n")  # noqa: T201
+
     profile = cProfile.Profile()
     profile.enable()
-    for seq in range(50):
-        body = {"procedure": "2.000635", "center": center.pk, "form": form(seq)}
-        assert (  # noqa: S101
-            client.post("/api/dossiers", body, content_type="application/json").status_code == 201
-        )  # noqa: S101
+    for seq in range(300, 350):
+        submit(seq)
     profile.disable()
     top(profile, "50 submissions")
+    top(profile, "50 submissions", order="tottime")
 
     def call(role: str, path: str, body: dict[str, str]) -> dict[str, object]:
         response = client.post(

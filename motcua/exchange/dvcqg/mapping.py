@@ -90,7 +90,9 @@ def status_message(
         "DonViXuLy": dossier.competent_agency.name,
         "KenhThucHien": dossier.channel,
         **_fees(dossier, paid_on_portal=paid_on_portal),
-        "DanhSachGiayToKetQua": _results(dossier),
+        # "submit" is recorded once, in the transaction that creates the dossier: it is the first
+        # event and no result exists yet, so neither list needs reading back (the API's hot path).
+        "DanhSachGiayToKetQua": [] if event.action == "submit" else _results(dossier),
         "QuaTrinhXuLy": _progress(dossier, upto=event),
     }
     return {"service": SERVICE, "isUpdating": event.action != "submit", "data": [record]}
@@ -140,7 +142,9 @@ def _progress(dossier: Dossier, *, upto: DossierEvent) -> list[dict[str, Any]]:
     """One entry per step up to ``upto``: who (the officer's name and unit), when, what. The
     officers' working notes stay in motcua: they may carry the applicant's personal data."""
     events = (
-        dossier.events.filter(pk__lte=upto.pk)
+        [upto]
+        if upto.action == "submit"
+        else dossier.events.filter(pk__lte=upto.pk)
         .select_related("actor", "agency")
         .order_by("at", "pk")
     )

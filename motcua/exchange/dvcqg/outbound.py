@@ -67,9 +67,11 @@ def post_status(
 
 
 def _post(peer: Peer, dossier: Dossier, event: DossierEvent) -> OutboxMessage:
-    paid_on_portal = (
-        _paid_on_portal_now.get()
-        or PortalFiling.objects.filter(dossier=dossier, paid_on_portal=True).exists()
+    # At "submit" the dossier is being created: its filing, if any, is written after it and
+    # what it says comes through ``filed_on_portal``.
+    paid_on_portal = _paid_on_portal_now.get() or (
+        event.action != "submit"
+        and PortalFiling.objects.filter(dossier=dossier, paid_on_portal=True).exists()
     )
     return outbox.post(
         peer=peer,
