@@ -290,7 +290,8 @@ EXTRA_SQL = [
     """INSERT INTO reports_dossierfacts (dossier_id, received_at, ended_at, resolved_at,
          approved_at, withdrawn_at, refused_at, due_at, due_since, supplements,
          open_supplement_at, supplement_time, supplements_since, fee, paid_online_at,
-         attached_at, result_file_at, complained_at, satisfied_at, unsatisfied_at, synced_at)
+         attached_at, result_file_at, complained_at, satisfied_at, unsatisfied_at, synced_at,
+         receiving_agency_id, competent_agency_id, procedure_id, channel)
        SELECT id, t_acc, LEAST(t_appr, t_ret, t_stop, t_wd), LEAST(t_appr, t_ret, t_stop),
          t_appr, t_wd, t_ref, CASE WHEN t_acc IS NOT NULL THEN t_due END, t_acc,
          (t_areq IS NOT NULL)::int, CASE WHEN t_adone IS NULL THEN t_areq END,
@@ -304,7 +305,8 @@ EXTRA_SQL = [
               THEN t_ret + interval '1 day' END,
          CASE WHEN t_ret + interval '1 day' <= %(now)s AND r_rate < 0.12 AND r_misc <= 0.04
               THEN t_ret + interval '1 day' END,
-         CASE WHEN t_sub + interval '1 minute' <= %(now)s THEN t_sub + interval '1 minute' END
+         CASE WHEN t_sub + interval '1 minute' <= %(now)s THEN t_sub + interval '1 minute' END,
+         center, competent, procedure, channel
        FROM bench_plan""",
     # The first status sent to the national portal (the connector posts one per change).
     """INSERT INTO exchange_outboxmessage (message_id, kind, stream, dedupe_key, payload, state,

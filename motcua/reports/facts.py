@@ -30,6 +30,7 @@ from django.db.models import (
     Max,
     OuterRef,
     Q,
+    QuerySet,
     Subquery,
     Value,
     When,
@@ -95,6 +96,10 @@ def refresh(dossier_id: int) -> None:
             x_unsatisfied=_first(Rating.objects.filter(satisfied=False), "created_at"),
             x_satisfied=_first(Rating.objects.filter(satisfied=True), "created_at"),
             x_synced=_first_delivery(),
+            x_receiving=F("receiving_agency_id"),
+            x_competent=F("competent_agency_id"),
+            x_procedure=F("procedure_id"),
+            x_channel=F("channel"),
         )
         .first()
     )
@@ -124,6 +129,10 @@ def refresh(dossier_id: int) -> None:
         "satisfied_at": row["x_satisfied"],
         "unsatisfied_at": row["x_unsatisfied"],
         "synced_at": row["x_synced"],
+        "receiving_agency_id": row["x_receiving"],
+        "competent_agency_id": row["x_competent"],
+        "procedure_id": row["x_procedure"],
+        "channel": row["x_channel"],
     }
     DossierFacts.objects.update_or_create(dossier_id=dossier_id, defaults=values)
 
@@ -149,10 +158,11 @@ def _first_delivery() -> Subquery:
 
 
 class StoredFacts(Facts):
-    """``Facts`` read from the kept row (``facts__…``), as of ``moment``."""
+    """``Facts`` read from the kept rows (a query on ``DossierFacts``), as of ``moment``; the
+    history fallbacks find the dossier by the row's key, which is the dossier's id."""
 
     def _kept(self, column: str) -> Case:
-        kept = F(f"facts__{column}")
+        kept = F(column)
         return Case(
             When(Q(LessThanOrEqual(kept, Value(self.moment))), then=kept),
             default=None,
@@ -161,10 +171,8 @@ class StoredFacts(Facts):
 
     def _settled(self, column: str) -> Q:
         """The kept value holds at the moment: it last changed at or before it, or never."""
-        since = F(f"facts__{column}")
-        return Q(**{f"facts__{column}__isnull": True}) | Q(
-            LessThanOrEqual(since, Value(self.moment))
-        )
+        since = F(column)
+        return Q(**{f"{column}__isnull": True}) | Q(LessThanOrEqual(since, Value(self.moment)))
 
     def received_at(self) -> Any:
         return self._kept("received_at")
@@ -186,22 +194,29 @@ class StoredFacts(Facts):
 
     def due_at(self) -> Any:
         return Case(
-            When(Q(facts__due_since__isnull=True), then=F("due_at")),
-            When(self._settled("due_since"), then=F("facts__due_at")),
-            default=super().due_at(),
+            When(Q(due_since__lte=self.moment), then=F("due_at")),
+            default=self._history_due_at(),
             output_field=DateTimeField(),
         )
 
+    def _history_due_at(self) -> Coalesce:
+        """``Facts.due_at`` with the dossier's own due date read by its id (this query reads
+        the facts table, whose ``due_at`` is the kept appointment)."""
+        given = Appointment.objects.filter(dossier_id=OuterRef("pk"), at__lte=self.moment)
+        last = Subquery(given.order_by("-at", "-pk").values("due_at")[:1])
+        own = Subquery(Dossier.objects.filter(pk=OuterRef("pk")).values("due_at")[:1])
+        return Coalesce(last, own, output_field=DateTimeField())
+
     def supplement_count(self) -> Any:
         return Case(
-            When(self._settled("supplements_since"), then=F("facts__supplements")),
+            When(self._settled("supplements_since"), then=F("supplements")),
             default=super().supplement_count(),
             output_field=IntegerField(),
         )
 
     def open_supplement_at(self) -> Any:
         return Case(
-            When(self._settled("supplements_since"), then=F("facts__open_supplement_at")),
+            When(self._settled("supplements_since"), then=F("open_supplement_at")),
             default=super().open_supplement_at(),
             output_field=DateTimeField(),
         )
@@ -210,17 +225,17 @@ class StoredFacts(Facts):
         return Case(
             When(
                 self._settled("supplements_since"),
-                then=Coalesce(F("facts__supplement_time"), ZERO, output_field=DurationField()),
+                then=Coalesce(F("supplement_time"), ZERO, output_field=DurationField()),
             ),
             default=super().supplement_time(),
             output_field=DurationField(),
         )
 
     def _at_or_before(self, column: str) -> Q:
-        return Q(LessThanOrEqual(F(f"facts__{column}"), Value(self.moment)))
+        return Q(LessThanOrEqual(F(column), Value(self.moment)))
 
     def fee_bearing(self) -> Q:
-        return Q(facts__fee=True)
+        return Q(fee=True)
 
     def paid_online(self) -> Q:
         return self._at_or_before("paid_online_at")
@@ -239,10 +254,17 @@ class StoredFacts(Facts):
 
 
 def prefilter(queryset: Any, start: datetime, moment: datetime) -> Any:
-    """The dossiers that can count in [start, moment], by the kept first times (indexed):
+    """The facts rows that can count in [start, moment], by the kept first times (indexed):
     received by the moment and not ended before the start, or refused within."""
-    received = Q(facts__received_at__lte=moment) & (
-        Q(facts__ended_at__isnull=True) | Q(facts__ended_at__gte=start)
-    )
-    refused = Q(facts__refused_at__gte=start, facts__refused_at__lte=moment)
+    received = Q(received_at__lte=moment) & (Q(ended_at__isnull=True) | Q(ended_at__gte=start))
+    refused = Q(refused_at__gte=start, refused_at__lte=moment)
     return queryset.filter(received | refused)
+
+
+def rows_of(dossiers: QuerySet[Dossier]) -> QuerySet[DossierFacts]:
+    """The facts rows of ``dossiers``: all of them unread when the queryset is unfiltered (the
+    province), else those whose dossier is in it."""
+    rows = DossierFacts.objects.all()
+    if dossiers.query.where:
+        rows = rows.filter(dossier__in=dossiers.order_by().values("pk"))
+    return rows

@@ -7,7 +7,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from motcua.catalog.models import Procedure
 from motcua.dossiers.models import Dossier, DossierEvent
+from motcua.org.models import Agency
 
 
 class Appointment(models.Model):
@@ -112,6 +114,16 @@ class DossierFacts(models.Model):
     satisfied_at = models.DateTimeField(null=True)
     unsatisfied_at = models.DateTimeField(null=True)
     synced_at = models.DateTimeField(null=True)
+    # Set at registration and never changed: kept here so that a dashboard counts from this
+    # table alone, without reading the dossiers.
+    receiving_agency = models.ForeignKey(
+        Agency, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    competent_agency = models.ForeignKey(
+        Agency, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    procedure = models.ForeignKey(Procedure, null=True, on_delete=models.PROTECT, related_name="+")
+    channel = models.PositiveSmallIntegerField(null=True)
 
     class Meta:
         # A period reads the dossiers not ended before it began (ended_at ≥ start, or still

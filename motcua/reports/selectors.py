@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import connections, transaction
+from django.db import connections
 from django.db.models import CharField, F, Q, QuerySet, Value
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -219,7 +219,7 @@ def aggregate(
         candidates = prefilter(queryset, period)
     else:
         facts = StoredFacts(start=period.start, moment=period.moment).columns()
-        candidates = kept.prefilter(queryset, period.start, period.moment)
+        candidates = kept.prefilter(kept.rows_of(queryset), period.start, period.moment)
     inner = (
         candidates.order_by().annotate(f_group=group, **facts).values("f_group", "channel", *facts)
     )
@@ -236,11 +236,7 @@ def aggregate(
         f"SELECT t.f_group, {counts}, {AVERAGE_SQL} AS avg_time "  # noqa: S608 (fixed text)
         f"FROM ({sql}{fence}) t GROUP BY t.f_group"
     )
-    with transaction.atomic(using=queryset.db), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # The planner prices the history fallbacks of ``StoredFacts`` as if every row ran
-            # them and would compile the query (JIT) for a second or more; they run for a few.
-            cursor.execute("SET LOCAL jit = off")
+    with connection.cursor() as cursor:
         cursor.execute(outer, params)
         names = [col[0] for col in cursor.description]
         rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
