@@ -49,7 +49,12 @@ from django.utils.translation import gettext_lazy as _
 from motcua.core import audit, clock
 from motcua.core.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from motcua.exchange.models import OutboxMessage, OutboxState, Peer
-from motcua.exchange.transport import DeliveryError, Transport, default_transport
+from motcua.exchange.transport import (
+    DeliveryError,
+    HttpTransport,
+    Transport,
+    default_transport,
+)
 
 logger = logging.getLogger(__name__)
 # Sent inside the transaction that marks a message delivered (kind, stream, delivered_at):
@@ -258,21 +263,28 @@ def _record_failure(message: OutboxMessage, reason: str, *, permanent: bool) -> 
 def deliver_due(
     *, worker_id: str, transport: Transport | None = None, limit: int = 100
 ) -> DeliveryCounts:
-    """Deliver due messages one by one (at most ``limit``); what happened, counted."""
-    transport = transport or default_transport()
+    """Deliver due messages one by one (at most ``limit``); what happened, counted. A transport
+    made here serves the whole sweep (its connections are reused) and is closed at its end."""
+    own = default_transport() if transport is None else None
+    transport = transport or own
+    assert transport is not None  # noqa: S101
     counts = DeliveryCounts()
-    for _i in range(limit):
-        message = claim_next(worker_id=worker_id)
-        if message is None:
-            break
-        state = deliver(message, transport=transport)
-        counts.ids.append(message.pk)
-        if state == OutboxState.DELIVERED:
-            counts.delivered += 1
-        elif state == OutboxState.DEAD:
-            counts.dead += 1
-        else:
-            counts.failed += 1
+    try:
+        for _i in range(limit):
+            message = claim_next(worker_id=worker_id)
+            if message is None:
+                break
+            state = deliver(message, transport=transport)
+            counts.ids.append(message.pk)
+            if state == OutboxState.DELIVERED:
+                counts.delivered += 1
+            elif state == OutboxState.DEAD:
+                counts.dead += 1
+            else:
+                counts.failed += 1
+    finally:
+        if isinstance(own, HttpTransport):
+            own.close()
     return counts
 
 
