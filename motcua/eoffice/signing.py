@@ -58,6 +58,7 @@ def sign_as_person(pdf: bytes, *, user: Any, agency: Agency, position: str, reas
 def seal_with_number(pdf: bytes, *, agency: Agency, number_text: str, reason: str) -> bytes:
     """The organisation's seal, its stamp showing the number and the issue date."""
     party: SigningParty = seal_party(agency)
+    loaded = signing.load_credential(party.credential)
     now = clock.localtime(clock.now())
     writer = IncrementalPdfFileWriter(BytesIO(pdf), strict=False)
     left, top, width, height = NUMBER_SLOT_MM
@@ -70,7 +71,7 @@ def seal_with_number(pdf: bytes, *, agency: Agency, number_text: str, reason: st
     meta = signers.PdfSignatureMetadata(
         field_name="Signature2",
         reason=reason,
-        name=party.credential.subject_name(),
+        name=loaded.subject_name,
         location="Gia Lai, Việt Nam",
         subfilter=SigSeedSubFilter.PADES,
         md_algorithm="sha256",
@@ -81,12 +82,12 @@ def seal_with_number(pdf: bytes, *, agency: Agency, number_text: str, reason: st
         stamp.write_bytes(_number_stamp(number_text, local_date))
         pdf_signer = signing._TimedPdfSigner(
             meta,
-            signer=signing._simple_signer(party.credential),
+            signer=loaded.signer,
             stamp_style=StaticStampStyle.from_pdf_file(str(stamp), border_width=0),
             new_field_spec=fields.SigFieldSpec(sig_field_name="Signature2", on_page=0, box=box),
             signing_time=now,
         )
-        output = pdf_signer.sign_pdf(writer)
+        output = pdf_signer.sign_pdf(writer, bytes_reserved=loaded.bytes_reserved)
     return bytes(output.getbuffer())
 
 
