@@ -43,10 +43,10 @@ IDLE_POLL_MINUTES = 10.0
 MAX_IDLE_REAL_SECONDS = 30.0
 # Real-time safety stop after the scenario's working day ends.
 GRACE_REAL_SECONDS = 30.0
-# At the end, how long (real seconds) the outbox may take to deliver what it still holds.
-DRAIN_REAL_SECONDS = 600.0
-# On a target (whose worker is not the drill's): give up when nothing went out for this long.
-STALLED_REAL_SECONDS = 120.0
+# At the end, how long (real seconds) the outbox may take to deliver what it still holds, and
+# how long without a message going out before the runner stops waiting (no worker running).
+DRAIN_REAL_SECONDS = 1800.0
+STALLED_REAL_SECONDS = 180.0
 
 # The documents a land dossier brings to the counter (each a PDF), by procedure.
 LAND_COMPONENTS = {
@@ -892,7 +892,7 @@ class Drill:
                 break
             if least is None or undelivered < least:
                 least, last_progress = undelivered, time.monotonic()
-            elif self.control is None and time.monotonic() - last_progress > STALLED_REAL_SECONDS:
+            elif time.monotonic() - last_progress > STALLED_REAL_SECONDS:
                 break  # nothing goes out (a target without a running worker): report it
             await asyncio.sleep(0.5)
         self.drain_real_seconds = time.monotonic() - started
