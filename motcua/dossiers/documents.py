@@ -11,8 +11,10 @@ unit (e-office). Mẫu 05 and 06, printed on demand, are sealed snapshots.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ParamSpec, TypeVar
 
@@ -23,6 +25,7 @@ from django.utils import translation
 
 from motcua.catalog.eform import choice_label
 from motcua.core import clock
+from motcua.core.errors import Forbidden
 from motcua.core.privacy import mask_name
 from motcua.dossiers import pdf
 from motcua.dossiers.models import (
@@ -143,18 +146,119 @@ def _event_spec(dossier: Dossier) -> dict[str, Any]:
     return next(s for s in dossier.procedure.form_schema if s["name"] == "event_type")
 
 
+@dataclass(frozen=True)
+class _ResultPiece:
+    """One document of a result: what it prints, its file name and its register entry."""
+
+    data: pdf.CivilStatusCopyResult | pdf.ResultNotice
+    file_name: str
+    doc_type: str
+    symbol: str
+    summary: str
+
+    def render(self, signer: pdf.PdfSigner | None) -> bytes:
+        if isinstance(self.data, pdf.CivilStatusCopyResult):
+            return pdf.render_civil_status_copy(self.data, signer=signer)
+        return pdf.render_result_notice(self.data, signer=signer)
+
+    def same_print(self, other: _ResultPiece) -> bool:
+        """Whether ``other`` prints the same: issue times may differ within one Vietnam day,
+        since the documents print the date only."""
+        ours, theirs = self.data.issued_at, other.data.issued_at
+        same_day = pdf.local_time(ours).date() == pdf.local_time(theirs).date()
+        return same_day and dataclasses.replace(other, data=_at(other.data, ours)) == self
+
+
+def _at(
+    data: pdf.CivilStatusCopyResult | pdf.ResultNotice, issued_at: datetime
+) -> pdf.CivilStatusCopyResult | pdf.ResultNotice:
+    return dataclasses.replace(data, issued_at=issued_at)
+
+
+@dataclass(frozen=True)
+class PreparedResult:
+    """A result rendered and signed ahead of the approval's transaction (see ``prepare_result``)."""
+
+    pieces: list[_ResultPiece]
+    contents: list[bytes]
+    signed: bool
+
+    def contents_for(self, pieces: list[_ResultPiece], *, signed: bool) -> list[bytes] | None:
+        """The prepared files if they print what ``pieces`` print, else None (render again)."""
+        if signed != self.signed or len(pieces) != len(self.pieces):
+            return None
+        if not all(
+            ours.same_print(theirs) for ours, theirs in zip(self.pieces, pieces, strict=True)
+        ):
+            return None
+        return self.contents
+
+
 @in_vietnamese
-def issue_result(dossier: Dossier, *, signer: Any, now: datetime) -> None:
-    """Render the result of an approved dossier and store it."""
-    if dossier.procedure.result_kind == "civil_status_copy":
-        _issue_civil_status_copies(dossier, signer=signer, now=now)
-    else:
-        _issue_result_notice(dossier, signer=signer, now=now)
+def prepare_result(
+    dossier_id: int, *, signer: Any, note: str, now: datetime
+) -> PreparedResult | None:
+    """Render and sign the result of a dossier awaiting ``signer``'s approval, storing nothing.
+
+    The approval then only stores these files inside its transaction: rendering and signing
+    (about 0.1 s per document) no longer hold the write lock, which on SQLite is the whole
+    database's. None when the dossier is not (visibly) awaiting this leader's approval: the
+    approval itself then answers why.
+    """
+    from motcua.dossiers import permissions
+    from motcua.dossiers.states import TRANSITIONS
+
+    dossier = (
+        permissions.visible_to(signer, Dossier.objects.select_related(
+            "procedure", "receiving_agency__ward", "competent_agency"))
+        .filter(pk=dossier_id, state=State.AWAITING_APPROVAL)
+        .first()
+    )  # fmt: skip
+    if dossier is None:
+        return None
+    try:
+        permissions.check_officer_may(signer, dossier, TRANSITIONS["approve"])
+    except Forbidden:
+        return None
+    dossier.decision_note = note
+    pieces, pdf_signer = _result_plan(dossier, signer=signer, now=now)
+    contents = [piece.render(pdf_signer) for piece in pieces]
+    return PreparedResult(pieces=pieces, contents=contents, signed=pdf_signer is not None)
 
 
-def _issue_result_notice(dossier: Dossier, *, signer: Any, now: datetime) -> None:
-    from motcua.catalog.eform import label_of
+@in_vietnamese
+def issue_result(
+    dossier: Dossier, *, signer: Any, now: datetime, prepared: PreparedResult | None = None
+) -> None:
+    """Render the result of an approved dossier (or take ``prepared``, when it prints the same)
+    and store it; each signed document is registered as issued by the competent unit."""
     from motcua.dossiers.services import attach_generated
+
+    pieces, pdf_signer = _result_plan(dossier, signer=signer, now=now)
+    contents = prepared.contents_for(pieces, signed=pdf_signer is not None) if prepared else None
+    if contents is None:
+        contents = [piece.render(pdf_signer) for piece in pieces]
+    for piece, content in zip(pieces, contents, strict=True):
+        stored = attach_generated(dossier, FileKind.RESULT, piece.file_name, content, now)
+        if pdf_signer is not None:
+            _register_signed(stored, dossier.competent_agency, piece.doc_type, piece.symbol,
+                             piece.summary, signer)  # fmt: skip
+
+
+def _result_plan(
+    dossier: Dossier, *, signer: Any, now: datetime
+) -> tuple[list[_ResultPiece], pdf.PdfSigner | None]:
+    if dossier.procedure.result_kind == "civil_status_copy":
+        return _civil_status_copies(dossier, signer=signer, now=now), _result_signer(
+            dossier, signer, "Chủ tịch"
+        )
+    return [_result_notice(dossier, signer=signer, now=now)], _result_signer(
+        dossier, signer, "Lãnh đạo"
+    )
+
+
+def _result_notice(dossier: Dossier, *, signer: Any, now: datetime) -> _ResultPiece:
+    from motcua.catalog.eform import label_of
 
     data = dossier.form_data
     shown = ("parcel_number", "map_sheet", "parcel_address", "certificate_number")
@@ -174,28 +278,22 @@ def _issue_result_notice(dossier: Dossier, *, signer: Any, now: datetime) -> Non
         signer_name=_officer_name(signer),
         status_url=status_url(dossier),
     )
-    pdf_signer = _result_signer(dossier, signer, "Lãnh đạo")
-    stored = attach_generated(
-        dossier,
-        FileKind.RESULT,
-        f"{dossier.code}-ket-qua.pdf",
-        pdf.render_result_notice(notice, signer=pdf_signer),
-        now,
+    return _ResultPiece(
+        data=notice,
+        file_name=f"{dossier.code}-ket-qua.pdf",
+        doc_type="thong-bao",
+        symbol=notice.document_number,
+        summary=f"Thông báo kết quả giải quyết hồ sơ {dossier.code}",
     )
-    if pdf_signer is not None:
-        _register_signed(stored, unit, "thong-bao", notice.document_number,
-                         f"Thông báo kết quả giải quyết hồ sơ {dossier.code}", signer)  # fmt: skip
 
 
-def _issue_civil_status_copies(dossier: Dossier, *, signer: Any, now: datetime) -> None:
+def _civil_status_copies(dossier: Dossier, *, signer: Any, now: datetime) -> list[_ResultPiece]:
     """One copy of the civil-status extract per requested copy."""
-    from motcua.dossiers.services import attach_generated
-
     data = dossier.form_data
     copies = int(data.get("copies", 1))
     event = choice_label(_event_spec(dossier), data.get("event_type", "other"))
-    pdf_signer = _result_signer(dossier, signer, "Chủ tịch")
     registered = data.get("registration_date")
+    pieces = []
     for number in range(1, copies + 1):
         result = pdf.CivilStatusCopyResult(
             dossier_code=dossier.code,
@@ -223,15 +321,16 @@ def _issue_civil_status_copies(dossier: Dossier, *, signer: Any, now: datetime) 
             signer_name=_officer_name(signer),
             verify_url=verification_url(dossier),
         )
-        content = pdf.render_civil_status_copy(result, signer=pdf_signer)
-        stored = attach_generated(
-            dossier, FileKind.RESULT, f"{dossier.code}-ban-sao-{number}.pdf", content, now
+        pieces.append(
+            _ResultPiece(
+                data=result,
+                file_name=f"{dossier.code}-ban-sao-{number}.pdf",
+                doc_type="phieu-bao",
+                symbol=f"{result.document_number}-{number}",
+                summary=f"Bản sao trích lục {event.lower()}, hồ sơ {dossier.code}",
+            )
         )
-        if pdf_signer is not None:
-            _register_signed(stored, dossier.competent_agency, "phieu-bao",
-                             f"{result.document_number}-{number}",
-                             f"Bản sao trích lục {event.lower()}, hồ sơ {dossier.code}",
-                             signer)  # fmt: skip
+    return pieces
 
 
 def _register_signed(

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from motcua.core import clock
 from motcua.core.errors import (
     InvalidInput,
     InvalidTransition,
@@ -100,10 +101,16 @@ def approve(dossier_id: int, *, actor: Any, note: str = "") -> Dossier:
     """The leader approves: the result is produced and processing ends (national status 9)."""
     from motcua.dossiers import documents
 
+    # Rendered and signed before the transaction, whose write lock (SQLite: the database's)
+    # then covers storing the files only; issue_result renders again if they no longer fit.
+    prepared = documents.prepare_result(
+        dossier_id, signer=actor, note=note.strip(), now=clock.now()
+    )
+
     def change(dossier: Dossier, now: datetime) -> str:
         dossier.finished_at = now
         dossier.decision_note = note.strip()
-        documents.issue_result(dossier, signer=actor, now=now)
+        documents.issue_result(dossier, signer=actor, now=now, prepared=prepared)
         return State.APPROVED
 
     return act(dossier_id, "approve", actor=actor, change=change, note=note.strip())
