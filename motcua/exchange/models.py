@@ -71,6 +71,9 @@ class OutboxMessage(models.Model):
         indexes = [
             models.Index(fields=["state", "next_attempt_at"], name="exchange_outbox_due_idx"),
             models.Index(fields=["stream", "id"], name="exchange_outbox_stream_idx"),
+            # The "earlier message of the same peer and stream still open" test of every due
+            # message: without it SQLite walks all earlier messages of the peer for each one.
+            models.Index(fields=["peer", "stream", "id"], name="exchange_outbox_peer_idx"),
         ]
         verbose_name = _("tin gửi đi")
         verbose_name_plural = _("tin gửi đi")
