@@ -12,7 +12,14 @@ free port of 127.0.0.1, then, at 8, 32 and 128 concurrent clients (asyncio + htt
 
 Each motcua figure is printed with its ratio to the ceiling; everything goes to
 bench/results.json. Client and server share the machine's cores: the figures are the
-machine's, client included.
+machine's, client included. Beside requests per second, each row gives the load generator's
+share of the cores (``client``) and the server's CPU milliseconds per unit of work (``cpu ms``,
+from /proc), which other load on the machine hardly moves; each submission row also gives its
+ratio to the ceiling in that currency. Each server gets 2 s of load before its first measure.
+
+Knobs: ``BENCH_SECONDS`` (6), ``BENCH_WORKERS`` (2) × ``BENCH_THREADS`` (4) of
+``BENCH_WORKER_CLASS`` (gthread), ``BENCH_CLIENTS`` (8,32,128), ``BENCH_LIFECYCLE_CLIENTS``
+(8,32; empty for none), ``BENCH_DATABASES`` (sqlite,postgresql), ``BENCH_RESULTS`` (the file).
 """
 
 from __future__ import annotations
@@ -41,9 +48,10 @@ sys.path.insert(0, str(ROOT))
 from motcua.drill.server import free_port, motcua_command  # noqa: E402
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "6"))
+WARM_UP = 2.0  # seconds of load before the first measure of each server, for both alike
 # The server as docs/production.md recommends for two cores (the ceiling runs the same).
-WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
-THREADS = int(os.environ.get("BENCH_THREADS", "2"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+THREADS = int(os.environ.get("BENCH_THREADS", "4"))
 WORKER_CLASS = os.environ.get("BENCH_WORKER_CLASS", "gthread")
 DATABASES = os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",")
 CONCURRENCY = tuple(int(c) for c in os.environ.get("BENCH_CLIENTS", "8,32,128").split(","))
@@ -372,6 +380,8 @@ def bench_database(name: str, database_url: str | None) -> dict[str, Any]:
         figures: dict[str, Any] = {"submissions": [], "lifecycles": [], "ceiling": []}
         with serve(instance, "motcua.wsgi:application", "motcua.settings") as url:
             ids = asyncio.run(centers(url))
+            # Every worker process reads the catalog and the centers once: not measured.
+            asyncio.run(load(url, CONCURRENCY[0], WARM_UP, submission_task(ids)))
             for clients in CONCURRENCY:
                 row = asyncio.run(load(url, clients, SECONDS, submission_task(ids)))
                 figures["submissions"].append(row)
@@ -383,6 +393,7 @@ def bench_database(name: str, database_url: str | None) -> dict[str, Any]:
         with serve(
             instance, "bench.ceiling:application", "bench.ceiling_settings", probe="/ping"
         ) as url:
+            asyncio.run(load(url, CONCURRENCY[0], WARM_UP, ceiling_task))  # the same warm-up
             for clients in CONCURRENCY:
                 row = asyncio.run(load(url, clients, SECONDS, ceiling_task))
                 figures["ceiling"].append(row)
