@@ -68,7 +68,7 @@ def cached(kind: str, key: Hashable, load: Callable[[], T]) -> T:
         return load()
     hit = _entries.get((kind, key))
     if hit is not None and hit[0] == stamp:
-        return hit[1]  # type: ignore[no-any-return]
+        return hit[1]
     value = load()
     with _lock:
         if len(_entries) >= MAX_ENTRIES:

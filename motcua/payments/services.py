@@ -69,12 +69,12 @@ def create_invoice(dossier: Any, *, now: datetime) -> Invoice:
     )
     # The answer to the submission shows the lines: hand them over instead of reading them back
     # (as a prefetch would leave them).
-    invoice._prefetched_objects_cache = {"lines": _as_queryset(invoice, created)}
+    invoice._prefetched_objects_cache = {"lines": _as_queryset(invoice, created)}  # type: ignore[attr-defined]
     return invoice
 
 
 def _as_queryset(invoice: Invoice, lines: list[InvoiceLine]) -> Any:
-    queryset = invoice.lines.all()
+    queryset: Any = invoice.lines.all()
     queryset._result_cache = lines
     queryset._prefetch_done = True
     return queryset
