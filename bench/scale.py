@@ -21,7 +21,8 @@ reads them). The mix: 135 communes (receipt at the commune's center, competent t
 People's Committee for civil-status copies, the land branch of the former province for land
 dossiers), about 18 months of submissions up to now, 2% refused, 3% with a supplement at
 reception, 1% with a supplement after appraisal, 1% withdrawn, 0.5% stopped, about 7%
-resolved late, and 1.5% of the last two months' dossiers stalled in processing.
+resolved late, 1.5% of the last two months' dossiers stalled in processing, and each commune's
+ten latest ordinary dossiers open, two in each working state.
 
 Figures go to bench/results.json under "scale" (merged with what is there).
 """
@@ -79,7 +80,7 @@ WITH r AS (
          random() AS r_dur, random() AS r_chan, random() AS r_rate, random() AS r_misc
   FROM generate_series(1, %(count)s) g
 ), a AS (
-  SELECT r.*, %(base)s + g AS id,
+  SELECT r.*,
          floor(r_unit * (SELECT count(*) FROM bench_units))::int AS k,
          CASE WHEN r_proc < 0.75 THEN 'civil' WHEN r_proc < 0.85 THEN 'split' ELSE 'change' END
            AS kind,
@@ -140,7 +141,9 @@ WITH r AS (
          ELSE t_appr + interval '1 day' + (1 + 5 * r_misc) * interval '1 day' END AS t_ret
   FROM f
 )
-SELECT g.*, u.center, u.pc, u.branch, u.receiver, u.pc_specialist, u.pc_leader, u.ward,
+-- Ids in the order of submission, as the services give them: a period's rows lie together.
+SELECT %(base)s + row_number() OVER (ORDER BY g.t_sub) AS id, g.*, u.center, u.pc, u.branch,
+       u.receiver, u.pc_specialist, u.pc_leader, u.ward,
        CASE WHEN kind = 'civil' THEN u.pc ELSE u.branch END AS competent,
        CASE WHEN kind = 'civil' THEN u.pc_specialist ELSE bs.user_id END AS specialist,
        CASE WHEN kind = 'civil' THEN u.pc_leader ELSE bl.user_id END AS leader,
@@ -174,6 +177,24 @@ UPDATE bench_plan SET
   t_rrecv = CASE WHEN t_rrecv <= %(now)s THEN t_rrecv END,
   t_ret = CASE WHEN t_ret <= %(now)s THEN t_ret END;
 ALTER TABLE bench_plan ADD COLUMN state text;
+-- Every commune's ten latest ordinary dossiers are still open, two in each working state
+-- (new, accepted, in processing, awaiting approval, approved and not yet handed over): the
+-- backlog a living system has, at whatever size.
+WITH latest AS (
+  SELECT id, row_number() OVER (PARTITION BY k ORDER BY t_sub DESC) AS rank
+  FROM bench_plan WHERE outcome = 'normal'
+)
+UPDATE bench_plan p SET
+  t_acc = CASE WHEN (l.rank - 1) %% 5 >= 1 THEN t_acc END,
+  t_fsent = CASE WHEN (l.rank - 1) %% 5 >= 1 THEN t_fsent END,
+  t_frecv = CASE WHEN (l.rank - 1) %% 5 >= 1 THEN t_frecv END,
+  t_proc = CASE WHEN (l.rank - 1) %% 5 >= 2 THEN t_proc END,
+  t_subm = CASE WHEN (l.rank - 1) %% 5 >= 3 THEN t_subm END,
+  t_appr = CASE WHEN (l.rank - 1) %% 5 >= 4 THEN t_appr END,
+  t_rsent = CASE WHEN (l.rank - 1) %% 5 >= 4 THEN t_rsent END,
+  t_rrecv = CASE WHEN (l.rank - 1) %% 5 >= 4 THEN t_rrecv END,
+  t_ret = NULL
+FROM latest l WHERE p.id = l.id AND l.rank <= 10;
 UPDATE bench_plan SET state = CASE
   WHEN t_ret IS NOT NULL THEN 'returned'
   WHEN t_wd IS NOT NULL THEN 'withdrawn'
