@@ -462,6 +462,9 @@ def main() -> int:
         results["databases"]["sqlite"] = bench_database("sqlite", None)
     if "postgresql" in DATABASES:
         results["databases"]["postgresql"] = bench_postgresql()
+    # Written now and again at the end: the long scale step cannot lose the figures above.
+    RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print(table(results), flush=True)  # noqa: T201
     from bench import scale  # the worklist and the dashboard with a million dossiers
 
     results["scale"] = scale.on_throwaway_postgresql()
