@@ -422,7 +422,7 @@ def bench_database(name: str, database_url: str | None) -> dict[str, Any]:
 def table(results: dict[str, Any]) -> str:
     lines = [
         f"{'database':<11}{'measure':<26}{'clients':>8}{'per s':>9}{'p50 ms':>9}{'p95 ms':>9}"
-        f"{'p99 ms':>9}{'errors':>8}{'ratio':>8}{'client':>8}{'cpu ms':>8}"
+        f"{'p99 ms':>9}{'errors':>8}{'ratio':>8}{'client':>8}{'cpu ms':>8}{'cpu ratio':>10}"
     ]
     for database, figures in results["databases"].items():
         for kind in ("submissions", "lifecycles", "ceiling"):
@@ -433,7 +433,7 @@ def table(results: dict[str, Any]) -> str:
                     f"{database:<11}{label:<26}{row['concurrency']:>8}{row['per_second']:>9}"
                     f"{row['p50_ms']:>9}{row['p95_ms']:>9}{row['p99_ms']:>9}{row['errors']:>8}"
                     f"{'' if ratio is None else ratio:>8}{row['client_cpu_share']:>8}"
-                    f"{row['server_cpu_ms']:>8}"
+                    f"{row['server_cpu_ms']:>8}{row.get('cpu_ratio_to_bare_django') or '':>10}"
                 )
         for row in figures.get("pgbench", []):
             lines.append(
