@@ -24,8 +24,11 @@ if TYPE_CHECKING:
 
 STATUS_KIND = "dvcqg.status"
 DELIVERED = "delivered"
-# Failed calls are counted from the fault's start until this long after its end.
+# Failed calls are counted from the fault's start until this long after its end (scenario time),
+# and at least this many real seconds after it (a connection to a killed process fails when
+# it is next used).
 FAULT_AFTERMATH = timedelta(minutes=1)
+FAULT_AFTERMATH_REAL_SECONDS = 5.0
 # The reconciliation lists at most this many examples of each kind.
 EXAMPLES = 20
 
@@ -412,8 +415,13 @@ def _mean(values: list[float | None]) -> float | None:
 
 
 def _fault_window(event: FaultEvent) -> tuple[datetime, datetime]:
-    """From the fault's start to when it was lifted (its start only, for an instant one)."""
-    return event.at, event.restored_at or event.until
+    """From the fault's start to when it was lifted (to when it took effect, for an instant
+    one such as a killed process)."""
+    if event.restored_at is not None:
+        return event.at, event.restored_at
+    if event.until <= event.at and event.began_at is not None:
+        return event.at, max(event.at, event.began_at)
+    return event.at, event.until
 
 
 def _usual_delays(drill: Drill, messages: list[Message]) -> list[float]:
@@ -455,12 +463,13 @@ def _cost_of_fault(drill: Drill, event: FaultEvent) -> dict[str, Any]:
     usual_p95 = percentile(_usual_delays(drill, messages), 0.95)
     delays = [m.delay_minutes for m in waiting if m.delay_minutes is not None]
     factor = drill.scenario.factor
+    aftermath = max(FAULT_AFTERMATH, timedelta(seconds=FAULT_AFTERMATH_REAL_SECONDS * factor))
     # A call counts when it was under way at some moment of the fault (or just after it).
     failed = [
         c
         for c in drill.calls
         if (c.status == 0 or c.status >= 500)
-        and c.at <= end + FAULT_AFTERMATH
+        and c.at <= end + aftermath
         and c.at + timedelta(milliseconds=c.ms * factor) >= start
     ]
     return {

@@ -80,8 +80,8 @@ def test_fault_cost_and_a_clean_reconciliation() -> None:
     drill = drill_with(MESSAGES, portal)
     drill.calls = [
         Call("POST /dossiers", 0, 600.0, at(19.5), "ReadError"),  # 36 s at ×60: until 14:20:06
-        Call("POST /dossiers", 502, 10.0, at(31.5)),  # within a minute after the fault
-        Call("POST /dossiers", 0, 10.0, at(33)),  # later: not the fault's
+        Call("POST /dossiers", 502, 10.0, at(35.5)),  # within 5 real seconds after the fault
+        Call("POST /dossiers", 0, 10.0, at(37)),  # 5 real seconds (×60) after: not the fault's
         Call("POST /dossiers", 201, 10.0, at(25)),
     ]
     report = evaluate(drill)
