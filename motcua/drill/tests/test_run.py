@@ -1,4 +1,4 @@
-"""A tiny scenario run end to end against a live server (two units, nine dossiers, ×300):
+"""A tiny scenario run end to end against a live server (two units, nine dossiers, ×200):
 the report's counts are the server's counts, and nothing is lost."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ TINY = {
     "date": "2025-06-25",
     "window": {"start": "14:00", "end": "14:20"},
     "work_until": "16:00",
-    "compression": 300,
+    "compression": 200,
     "groups": [
         {
             "units": [PLEIKU_WARD, QUYNHON_WARD],
