@@ -32,7 +32,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -117,6 +117,8 @@ def _plain(value: Any) -> Any:
         return value.astimezone(UTC).isoformat(timespec="microseconds")
     if isinstance(value, date | time | Decimal | UUID):
         return str(value)
+    if isinstance(value, timedelta):
+        return value // timedelta(microseconds=1)
     if isinstance(value, bytes | memoryview | bytearray):
         return bytes(value).hex()
     return value
