@@ -256,9 +256,12 @@ class StoredFacts(Facts):
 def prefilter(queryset: Any, start: datetime, moment: datetime) -> Any:
     """The facts rows that can count in [start, moment], by the kept first times (indexed):
     received by the moment and not ended before the start, or refused within."""
-    received = Q(received_at__lte=moment) & (Q(ended_at__isnull=True) | Q(ended_at__gte=start))
+    # Three arms, each with its own index: still open (a partial index holds only those),
+    # ended within or after the period, refused within it.
+    still_open = Q(ended_at__isnull=True, received_at__lte=moment)
+    ended_since = Q(ended_at__gte=start, received_at__lte=moment)
     refused = Q(refused_at__gte=start, refused_at__lte=moment)
-    return queryset.filter(received | refused)
+    return queryset.filter(still_open | ended_since | refused)
 
 
 def rows_of(dossiers: QuerySet[Dossier]) -> QuerySet[DossierFacts]:

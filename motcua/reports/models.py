@@ -127,10 +127,16 @@ class DossierFacts(models.Model):
 
     class Meta:
         # A period reads the dossiers not ended before it began (ended_at ≥ start, or still
-        # open: ended_at IS NULL, both from this index) and those refused within it.
+        # open) and those refused within it.
         indexes = [
             models.Index(fields=["ended_at"], name="facts_ended_idx"),
             models.Index(fields=["refused_at"], name="facts_refused_idx"),
+            # The few dossiers still open, apart from the many never received or refused.
+            models.Index(
+                fields=["received_at"],
+                condition=models.Q(ended_at__isnull=True),
+                name="facts_open_idx",
+            ),
         ]
         verbose_name = _("số liệu hồ sơ")
         verbose_name_plural = _("số liệu hồ sơ")
