@@ -28,11 +28,12 @@ from django.http import FileResponse, HttpRequest
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Header, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 from ninja.security import APIKeyHeader
 
 from motcua.core import clock
 from motcua.core.errors import InvalidInput, InvalidInputs, MotcuaError, NotFound
+from motcua.core.pagination import Pages
 from motcua.dossiers import routing, services
 from motcua.dossiers.models import (
     Dossier,
@@ -640,7 +641,7 @@ def _tab_filter(tab: str, user: Any, now: datetime) -> Q:
 
 
 @router.get("/worklist", response=list[WorklistItemOut], auth=officer_auth, url_name="worklist")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def worklist(request: HttpRequest, filters: Query[WorklistQuery]) -> QuerySet[Dossier]:
     """The officer's dossiers in one tab, soonest due first."""
     user = officer_of(request)

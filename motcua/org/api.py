@@ -11,11 +11,12 @@ from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
 from motcua.core.errors import Forbidden, MotcuaError
+from motcua.core.pagination import Pages
 from motcua.core.text import search_key
 from motcua.org.models import SERVICE_CENTER_KINDS, Agency, AgencyKind, User
 from motcua.org.services import authenticate_api_token
@@ -107,7 +108,7 @@ class CenterQuery(Schema):
 
 
 @router.get("/centers", response=list[CenterOut], url_name="centers")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages, page_size=50)
 def list_centers(request: HttpRequest, filters: Query[CenterQuery]) -> QuerySet[Agency]:
     """Public Administration Service Centers of the province, the provincial one first.
 

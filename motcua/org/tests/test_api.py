@@ -81,6 +81,17 @@ class CenterSearchTest(TestCase):
         with self.assertNumQueries(2):
             self.search(q="pleiku")
 
+    def test_a_page_number_beyond_any_list_is_refused_by_name(self) -> None:
+        from motcua.core.pagination import MAX_PAGE
+
+        for page, code in ((10**20, "range"), (0, "range")):
+            response = self.client.get("/api/centers", {"page": page})
+            assert response.status_code == 422, response.content
+            errors = response.json()["errors"]
+            assert [(e["field"], e["code"]) for e in errors] == [("page", code)], page
+        past_the_end = self.search(page=MAX_PAGE)
+        assert past_the_end["items"] == [] and past_the_end["count"] == 136
+
     def test_a_query_too_long(self) -> None:
         response = self.client.get("/api/centers", {"q": "p" * 101})
         assert response.status_code == 422
