@@ -299,7 +299,9 @@ def retry_message(message_id: int, *, actor: Any) -> OutboxMessage:
         raise Forbidden()
     with transaction.atomic():
         message = (
-            OutboxMessage.objects.select_for_update().select_related("peer").filter(pk=message_id)
+            OutboxMessage.objects.select_for_update(of=("self",))
+            .select_related("peer")
+            .filter(pk=message_id)
         ).first()
         if message is None:
             raise NotFound()

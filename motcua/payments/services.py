@@ -94,7 +94,11 @@ def _receipt_number(invoice: Invoice, now: datetime) -> str:
 def mark_paid(invoice_id: int, *, channel: str, actor: Any) -> Invoice:
     """Settle an invoice once. A second settlement of a paid invoice changes nothing."""
     with transaction.atomic():
-        invoice = Invoice.objects.select_for_update().select_related("collector").get(pk=invoice_id)
+        invoice = (
+            Invoice.objects.select_for_update(of=("self",))
+            .select_related("collector")
+            .get(pk=invoice_id)
+        )
         if invoice.status != InvoiceStatus.UNPAID:
             return invoice
         now = clock.now()

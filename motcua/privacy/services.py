@@ -141,7 +141,11 @@ def purge(*, actor: Any, dry_run: bool = False, now: datetime | None = None) -> 
 def anonymise(dossier_id: int, record_type: str, *, actor: Any, now: datetime) -> int:
     """Clear one closed dossier's personal data; returns how many files were removed."""
     with transaction.atomic():
-        dossier = Dossier.objects.select_for_update().select_related("procedure").get(pk=dossier_id)
+        dossier = (
+            Dossier.objects.select_for_update(of=("self",))
+            .select_related("procedure")
+            .get(pk=dossier_id)
+        )
         if dossier.closed_at is None or Anonymisation.objects.filter(dossier=dossier).exists():
             return 0
         files = list(DossierFile.objects.filter(dossier=dossier).exclude(kind__in=KEPT_FILE_KINDS))

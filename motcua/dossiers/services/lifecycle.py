@@ -65,7 +65,7 @@ def act(
 
 
 def lock_dossier(dossier_id: int, actor: Any, access_token: str | None) -> Dossier:
-    queryset = Dossier.objects.select_for_update().select_related(
+    queryset = Dossier.objects.select_for_update(of=("self",)).select_related(
         "procedure", "receiving_agency", "competent_agency"
     )
     if access_token is not None:
