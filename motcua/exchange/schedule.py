@@ -86,7 +86,8 @@ def refresh_payments(worker_id: str) -> dict[str, Any]:
     from motcua.payments.services import refresh_open_attempts
 
     by_state = refresh_open_attempts()
-    return {"checked": sum(by_state.values()), **by_state}
+    checked = sum(count for state, count in by_state.items() if state != "left")
+    return {"checked": checked, **by_state}
 
 
 register(

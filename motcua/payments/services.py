@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -437,16 +438,36 @@ def _expire(
     logger.info("payment.attempt_expired attempt=%s state=%s", attempt.pk, new_state)
 
 
+# A periodic run asks the gateway for this long at most: the worker that runs it also delivers
+# the outbox, and a gateway answering slowly must not hold that up. The rest waits for the next
+# run (every 5 minutes).
+REFRESH_BUDGET_SECONDS = 30.0
+
+
 def refresh_open_attempts(
-    *, provider: PaymentProvider | None = None, now: datetime | None = None, limit: int = 200
+    *,
+    provider: PaymentProvider | None = None,
+    now: datetime | None = None,
+    limit: int = 200,
+    budget_seconds: float = REFRESH_BUDGET_SECONDS,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> dict[str, int]:
-    """Reconcile every open attempt older than a minute (a periodic task); counts by state."""
+    """Reconcile the open attempts older than a minute (a periodic task), pending ones before
+    those already ``unknown``, oldest first, for at most ``budget_seconds``; counts by state,
+    with ``left`` for the attempts put off to the next run."""
     from motcua.payments.selectors import list_open_attempts
 
     provider = provider or gateway.get_provider()
     now = now or clock.now()
     counts: dict[str, int] = {}
-    for attempt in list_open_attempts(started_before=now - timedelta(minutes=1))[:limit]:
+    due = list(list_open_attempts(started_before=now - timedelta(minutes=1))[:limit])
+    due.sort(key=lambda attempt: attempt.state != AttemptState.PENDING)  # stable: oldest first
+    stop = monotonic() + budget_seconds
+    for index, attempt in enumerate(due):
+        if monotonic() >= stop:
+            counts["left"] = len(due) - index
+            logger.warning("payment.refresh_cut_short checked=%s left=%s", index, len(due) - index)
+            break
         state = str(refresh_pending(attempt, provider=provider, now=now).state)
         counts[state] = counts.get(state, 0) + 1
     return counts

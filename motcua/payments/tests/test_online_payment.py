@@ -367,6 +367,36 @@ def test_an_abandoned_attempt_fails_after_its_expiry(world: World, network: Reco
     assert services.refresh_open_attempts(now=attempt.created_at + timedelta(hours=1)) == {}
 
 
+def test_a_refresh_run_stops_at_its_budget_pending_attempts_first(
+    world: World, network: Recorder
+) -> None:
+    """A slow gateway must not hold the worker: the run asks for as long as its budget allows
+    and leaves the rest to the next run, the attempts still pending before the unknown ones."""
+    dossiers = [world.dossier_in("awaiting_payment") for _ in range(3)]
+    attempts = [open_attempt(dossier) for dossier in dossiers]
+    PaymentAttempt.objects.filter(pk=attempts[0].pk).update(state=AttemptState.UNKNOWN)
+    asked: list[str] = []
+    provider = gateway.get_provider()
+    real_query = provider.query
+
+    def query(attempt: PaymentAttempt) -> Any:
+        asked.append(attempt.txn_ref)
+        return real_query(attempt)
+
+    provider.query = query  # type: ignore[method-assign]
+    ticks = iter(range(0, 1000, 20))  # every look at the clock: 20 more seconds gone
+
+    counts = services.refresh_open_attempts(
+        provider=provider,
+        now=attempts[-1].created_at + timedelta(minutes=5),
+        budget_seconds=30,
+        monotonic=lambda: float(next(ticks)),
+    )
+
+    assert asked == [attempts[1].txn_ref]  # the oldest pending one; the budget is then spent
+    assert counts == {"pending": 1, "left": 2}
+
+
 def test_a_cancelled_payment_fails_and_an_can_pay_again(
     world: World, network: Recorder, client: Client
 ) -> None:
