@@ -119,7 +119,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "query": _query(period, group=grouping),
         "period_query": _query(period),
     }
-    period_query = context["period_query"]
+    period_query = _query(period)
     context["statistic_rows"] = [
         (row, _statistic_cells(row, period_query, grouping, row.key)) for row in rows if row.figures
     ]
