@@ -448,30 +448,46 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
-    results: dict[str, Any] = {
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "gunicorn": f"{WORKERS} workers × {THREADS} threads ({WORKER_CLASS})",
-            "seconds_per_measure": SECONDS,
-        },
-        "databases": {},
-    }
-    if "sqlite" in DATABASES:
-        results["databases"]["sqlite"] = bench_database("sqlite", None)
-    if "postgresql" in DATABASES:
-        results["databases"]["postgresql"] = bench_postgresql()
-    # Written now and again at the end: the long scale step cannot lose the figures above.
-    RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    print(table(results), flush=True)  # noqa: T201
-    from bench import scale  # the worklist and the dashboard with a million dossiers
+def _previous() -> dict[str, Any]:
+    """What the file holds from earlier runs: a run of some databases (``BENCH_DATABASES``) or
+    without the scale step replaces only what it measured."""
+    try:
+        previous = json.loads(RESULTS.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return previous if isinstance(previous, dict) else {}
 
-    results["scale"] = scale.on_throwaway_postgresql()
+
+def _write(results: dict[str, Any]) -> None:
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    print(table(results))  # noqa: T201
-    if results["scale"]:
-        print(scale.table(results["scale"]))  # noqa: T201
+
+
+def main() -> int:
+    results = _previous()
+    results["machine"] = {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "gunicorn": f"{WORKERS} workers × {THREADS} threads ({WORKER_CLASS})",
+        "seconds_per_measure": SECONDS,
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "load_average_before": [round(value, 2) for value in os.getloadavg()],
+    }
+    databases = results.setdefault("databases", {})
+    if "sqlite" in DATABASES:
+        databases["sqlite"] = bench_database("sqlite", None)
+    if "postgresql" in DATABASES:
+        databases["postgresql"] = bench_postgresql()
+    # Written now and again at the end: the long scale step cannot lose the figures above.
+    _write(results)
+    print(table(results), flush=True)  # noqa: T201
+    if "postgresql" in DATABASES:
+        from bench import scale  # the worklist and the dashboard with a million dossiers
+
+        measured = scale.on_throwaway_postgresql()
+        if measured is not None:
+            results["scale"] = measured
+            _write(results)
+            print(scale.table(measured))  # noqa: T201
     print(f"→ {RESULTS}")  # noqa: T201
     return 0
 
