@@ -582,7 +582,11 @@ def findings(report: dict[str, Any]) -> list[dict[str, Any]]:
         )
     )
     items.append({"kind": "summary", "text": summary % figures})
-    behind = [u for u in report["units"] if u["open_at_end"] or (u["on_time_share"] or 1) < 1]
+    behind = [
+        u
+        for u in report["units"]
+        if u["open_at_end"] or (u["on_time_share"] is not None and u["on_time_share"] < 1)
+    ]
     if behind:
         names = ", ".join(u["name"] for u in behind[:10])
         items.append(

@@ -135,3 +135,23 @@ def test_an_undelivered_message_and_a_stale_portal_are_lost() -> None:
     assert report["lost"]["count"] == 3
     lost = next(f for f in report["findings"] if f["kind"] == "lost")
     assert lost["text"].startswith("MẤT DỮ LIỆU: 3 mục")
+
+
+def test_a_unit_that_returned_everything_late_is_behind() -> None:
+    drill = drill_with(MESSAGES[:2], None)
+    # A-1 returned at 14:40, due 14:30: 0 of 1 on time (a share of 0.0, not "no due date").
+    drill.records[0].server = {
+        "state": "returned",
+        "due_at": iso(30),
+        "timeline": [
+            {"action": "submit", "at": iso(1)},
+            {"action": "return_result", "at": iso(40)},
+        ],
+    }
+    drill.records = drill.records[:1]
+    report = evaluate(drill)
+    unit = next(u for u in report["units"] if u["ward"] == 23575)
+    assert (unit["on_time"], unit["with_due"], unit["on_time_share"]) == (0, 1, 0.0)
+    behind = next(f for f in report["findings"] if f["kind"] == "behind")
+    assert behind["units"] == [23575]
+    assert behind["text"].startswith("1 đơn vị chậm") and "Phường Pleiku" in behind["text"]
