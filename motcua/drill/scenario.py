@@ -10,6 +10,7 @@ the faults to inject and the time compression factor. Every rule broken is repor
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from motcua.core.errors import InvalidInput, InvalidInputs
@@ -109,6 +111,21 @@ def scenario_path(name_or_path: str) -> Path:
 
 def shipped_scenarios() -> list[str]:
     return sorted(path.stem for path in SCENARIO_DIR.glob("*.yaml"))
+
+
+def province_wards() -> frozenset[int]:
+    """Codes of the province's communes and wards, from the same package ``org`` loads them
+    from (no database needed)."""
+    return _wards_of(settings.MOTCUA_PROVINCE_CODE)
+
+
+@functools.cache
+def _wards_of(province_code: int) -> frozenset[int]:
+    from vietnam_provinces import Ward as VnWard
+
+    return frozenset(
+        int(w.code) for w in VnWard.iter_all() if int(w.province_code) == province_code
+    )
 
 
 class _Loader(yaml.SafeLoader):
@@ -220,12 +237,20 @@ class _Checker:
     def clock_time(self, value: Any, path: str) -> time | None:
         if value is None:
             return None  # already reported as required
-        text = str(value).strip() if isinstance(value, str | int) else ""
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+            # YAML 1.1 reads an unquoted 14:00 as the base-60 number 840: read it back.
+            return time(value // 60, value % 60)
+        text = str(value).strip() if isinstance(value, str) else ""
         try:
             hours, minutes = (int(part) for part in text.split(":"))
             return time(hours, minutes)
         except ValueError:
-            self.fail(path, _("“%(name)s” phải là giờ dạng HH:MM, vd. 14:00."), "time", name=path)
+            self.fail(
+                path,
+                _('“%(name)s” phải là giờ dạng HH:MM trong ngoặc kép, vd. "14:00".'),
+                "time",
+                name=path,
+            )
             return None
 
 
@@ -247,6 +272,17 @@ _TOP = (
 def parse_scenario(data: Any, *, source: str = "", default_name: str = "") -> Scenario:
     """Check the scenario's data (as loaded from YAML) and build it."""
     check = _Checker()
+    if not isinstance(data, dict) or not data:
+        check.fail(
+            "scenario",
+            _(
+                "Tệp kịch bản phải là một bảng các mục (%(expected)s), không trống, không phải "
+                "danh sách."
+            ),
+            "top_level",
+            expected=", ".join(_TOP),
+        )
+        raise InvalidInputs(check.errors)
     top = check.mapping(data, "", _TOP)
     if not top and check.errors:
         raise InvalidInputs(check.errors)
@@ -361,6 +397,19 @@ def _units(check: _Checker, value: Any, path: str) -> tuple[str | None, tuple[in
                     _("“%(name)s” phải là mã xã, phường (số), vd. 23575."),
                     "ward_code",
                     name=f"{path}.units[{index}]",
+                )
+            elif ward not in province_wards():
+                check.fail(
+                    f"{path}.units[{index}]",
+                    _(
+                        "“%(name)s”: %(ward)s không phải mã một xã, phường của tỉnh (mã tỉnh "
+                        "%(province)s, %(count)s đơn vị)."
+                    ),
+                    "unknown_ward",
+                    name=f"{path}.units[{index}]",
+                    ward=ward,
+                    province=settings.MOTCUA_PROVINCE_CODE,
+                    count=len(province_wards()),
                 )
             else:
                 wards.append(ward)

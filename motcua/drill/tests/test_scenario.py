@@ -171,3 +171,56 @@ def test_a_slow_peer_delay_is_checked() -> None:
         ("faults[1].delay_seconds", "type"),
         ("faults[2].delay_seconds", "not_for_kind"),
     ]
+
+
+def test_a_ward_outside_the_province_is_named() -> None:
+    from vietnam_provinces import Ward as VnWard
+
+    # A real ward of another province (Hà Nội, 01) and a code no ward has.
+    hanoi = next(int(w.code) for w in VnWard.iter_all() if int(w.province_code) == 1)
+    data = valid()
+    data["groups"][0]["units"] = [23575, 99999, hanoi]
+    assert errors_of(data) == [
+        ("groups[0].units[1]", "unknown_ward"),
+        ("groups[0].units[2]", "unknown_ward"),
+    ]
+    with pytest.raises(InvalidInputs) as caught:
+        parse_scenario(data)
+    assert caught.value.errors[0].message == (
+        "“groups[0].units[1]”: 99999 không phải mã một xã, phường của tỉnh (mã tỉnh 52, "
+        "135 đơn vị)."
+    )
+
+
+def test_unquoted_times_are_read_as_the_clock_time(tmp_path: Path) -> None:
+    path = tmp_path / "unquoted.yaml"
+    path.write_text(
+        "date: '2025-06-25'\nwindow: {start: 14:00, end: 15:30}\nwork_until: 17:00\n"
+        "compression: 60\ngroups: [{units: all, procedures: [{code: '2.000635', per_hour: 1}]}]\n"
+        "faults: [{kind: portal_down, at: 14:20}]\n",
+        encoding="utf-8",
+    )
+    scenario = load_scenario(str(path))
+    assert scenario.start == datetime(2025, 6, 25, 14, 0, tzinfo=VN)
+    assert scenario.end == datetime(2025, 6, 25, 15, 30, tzinfo=VN)
+    assert scenario.work_until == datetime(2025, 6, 25, 17, 0, tzinfo=VN)
+    assert scenario.faults[0].at == datetime(2025, 6, 25, 14, 20, tzinfo=VN)
+
+
+def test_a_bad_time_says_to_quote_it() -> None:
+    data = valid()
+    data["window"] = {"start": 1500, "end": "15:00"}  # 25:00 is no time of day
+    with pytest.raises(InvalidInputs) as caught:
+        parse_scenario(data)
+    error = caught.value.errors[0]
+    assert (error.field, error.code) == ("window.start", "time")
+    assert '"14:00"' in error.message
+
+
+@pytest.mark.parametrize("text", ["", "# nothing\n", "- name: a\n- name: b\n", "just text\n"])
+def test_an_empty_or_listed_file_names_the_top_level(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "top.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InvalidInputs) as caught:
+        load_scenario(str(path))
+    assert [(e.field, e.code) for e in caught.value.errors] == [("scenario", "top_level")]
