@@ -19,6 +19,7 @@ import logging
 import random
 import re
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field, replace
@@ -28,10 +29,21 @@ from typing import Any, Protocol
 
 import httpx
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from motcua.drill.scenario import Fault, Group, Scenario
+from motcua.core.errors import InvalidInput, MotcuaError
+from motcua.drill.scenario import MAX_FACTOR, Fault, Group, Scenario
 
 logger = logging.getLogger(__name__)
+
+
+class DrillSetupError(MotcuaError):
+    """The drill could not start (the target, its units, its keys): nothing was run and nothing
+    written into the report folder. ``logs`` is where the drill server's logs were kept."""
+
+    code = "drill_setup"
+    logs: Path | None = None
+
 
 HTTP_TIMEOUT = 60.0
 # Idle connections are dropped by the client before the server (gunicorn --keep-alive 30) does.
@@ -231,6 +243,7 @@ class Drill:
         self.tokens = tokens
         self.control = control
         self.show_progress = progress
+        self.started = False  # set once the target has the drill clock and the citizens run
         self.random = random.Random(scenario.seed)  # noqa: S311 (load shape, not secrets)
         self.units: list[Unit] = []
         self.branches: dict[str, Branch] = {}
@@ -317,11 +330,25 @@ class Drill:
                     chosen.setdefault(ward, group)
             for ward in group.wards:
                 if ward not in by_ward:
-                    raise ValueError(f"ward {ward} has no service center on the target")
+                    raise DrillSetupError(
+                        gettext_lazy(
+                            "Đơn vị %(ward)s không có trung tâm phục vụ trên máy chủ đích."
+                        ),
+                        field="units",
+                        code="no_center",
+                        ward=ward,
+                    )
         for ward, group in sorted(chosen.items()):
             unit_tokens = self.tokens["units"].get(str(ward)) or {}
             if not all(unit_tokens.get(role) for role in ("receiver", "specialist", "leader")):
-                raise ValueError(f"no API keys for the officers of ward {ward}")
+                raise DrillSetupError(
+                    gettext_lazy(
+                        "Tệp khóa (--tokens) không có khóa API cho cán bộ của đơn vị %(ward)s."
+                    ),
+                    field="--tokens",
+                    code="no_keys",
+                    ward=ward,
+                )
             center = by_ward[ward]
             self.units.append(
                 Unit(ward, center["ward_name"], center["id"], center["former_province"], group,
@@ -374,7 +401,15 @@ class Drill:
             params={"tab": "all", "page_size": 1},
         )  # fmt: skip
         if response is None or response.status_code != 200:
-            raise RuntimeError("the administrator's worklist did not answer")
+            raise DrillSetupError(
+                gettext_lazy(
+                    "Máy chủ đích không trả bảng việc cho khóa quản trị (mã %(status)s); kiểm tra "
+                    "tệp khóa (--tokens)."
+                ),
+                field="--tokens",
+                code="admin_refused",
+                status=response.status_code if response is not None else "—",
+            )
         return int(response.json()["count"])
 
     async def set_clock(self, client: httpx.AsyncClient) -> None:
@@ -390,7 +425,15 @@ class Drill:
             },
         )
         if response.status_code != 200:
-            raise RuntimeError(f"the target refused the drill clock: {response.text[:300]}")
+            raise DrillSetupError(
+                gettext_lazy(
+                    "Máy chủ đích từ chối đồng hồ diễn tập (mã %(status)s); máy chủ phải chạy với "
+                    "MOTCUA_DRILL=1."
+                ),
+                field="--target",
+                code="clock_refused",
+                status=response.status_code,
+            )
         body = response.json()
         offset = (
             datetime.fromisoformat(body["real_start"]) - datetime.fromisoformat(body["real_now"])
@@ -786,6 +829,7 @@ class Drill:
             self.plan_arrivals()
             self.server_total_before = await self.count_on_server(client)
             await self.set_clock(client)
+            self.started = True
             assert self.vt is not None  # noqa: S101
             started = time.monotonic()
             officers = []
@@ -1045,21 +1089,72 @@ def run_drill(
     from motcua.drill.report import write_report
     from motcua.drill.server import DrillServer
 
-    if factor:
+    if factor is not None:
+        if not 0 < factor <= MAX_FACTOR:
+            raise InvalidInput(
+                gettext_lazy("“%(name)s” phải lớn hơn 0 và không quá %(high)s."),
+                field="--factor",
+                code="range",
+                name="--factor",
+                high=f"{MAX_FACTOR:g}",
+            )
         scenario = replace(scenario, factor=factor)
     folder = out / _SAFE.sub("-", f"{scenario.name}")
+    given_target = target
     server = None
-    if target is None:
-        server = DrillServer(workers=workers)
-        server.start()
-        target, tokens = server.url, server.tokens
-    assert tokens is not None  # noqa: S101
+    drill = None
     try:
+        if target is None:
+            server = DrillServer(workers=workers)
+            server.start()
+            target, tokens = server.url, server.tokens
+        assert tokens is not None  # noqa: S101
         drill = Drill(scenario, target, tokens, control=server, progress=progress)
         asyncio.run(drill.run())
-    finally:
-        if server is not None:
-            server.stop(logs_to=folder / "logs")
+    except BaseException as error:
+        # A failed run leaves the report folder (and an earlier good report's logs) alone.
+        logs = _keep_failed_logs(server)
+        if (drill is not None and drill.started) or not isinstance(error, Exception):
+            raise
+        raise _setup_error(error, given_target, logs) from error
+    if server is not None:
+        server.stop(logs_to=folder / "logs")
     report = evaluate(drill)
     html_path = write_report(report, folder)
     return DrillResult(report, folder, html_path)
+
+
+def _keep_failed_logs(server: Any) -> Path | None:
+    """Stop the drill's own server after a failure; its logs go to a folder of their own."""
+    if server is None:
+        return None
+    logs = Path(tempfile.mkdtemp(prefix="motcua-drill-failed-"))
+    server.stop(logs_to=logs)
+    logger.warning("drill.failed logs=%s", logs)
+    return logs
+
+
+def _setup_error(error: Exception, target: str | None, logs: Path | None) -> DrillSetupError:
+    """A failure before the drill started, as an error that says what and where."""
+    if isinstance(error, DrillSetupError):
+        found = error
+    elif isinstance(error, httpx.TransportError) and target is not None:
+        found = DrillSetupError(
+            gettext_lazy("Không kết nối được tới máy chủ đích %(url)s (--target): %(error)s."),
+            field="--target",
+            code="unreachable",
+            url=target,
+            error=type(error).__name__,
+        )
+    elif isinstance(error, MotcuaError):
+        found = DrillSetupError(
+            error.message_template, field=error.field, code=error.code, **error.params
+        )
+    else:
+        found = DrillSetupError(
+            gettext_lazy("Không bắt đầu được cuộc diễn tập: %(error)s."),
+            code="not_started",
+            error=f"{type(error).__name__}: {error}",
+        )
+    found.logs = logs
+    return found

@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
-from motcua.core.errors import InvalidInputs, MotcuaError
+from motcua.core.errors import InvalidInput, InvalidInputs, MotcuaError
 from motcua.drill.scenario import load_scenario, shipped_scenarios
 
 
@@ -59,8 +61,7 @@ class Command(BaseCommand):
         try:
             return load_scenario(name)
         except InvalidInputs as error:
-            lines = [f"  {item.field}: {item.message} [{item.code}]" for item in error.errors]
-            raise CommandError("\n".join([str(error.message), *lines])) from error
+            raise CommandError(bilingual(error)) from error
 
     def _tokens(self, out: Path) -> None:
         from django.conf import settings
@@ -79,10 +80,15 @@ class Command(BaseCommand):
 
         scenario = self._load(options["scenario"])
         if options["target"] and not options["tokens"]:
-            raise CommandError("--target cần --tokens (tệp do `motcua drill tokens` tạo ra).")
+            missing = InvalidInput(
+                _("--target cần --tokens (tệp do `motcua drill tokens` tạo ra)."),
+                field="--tokens",
+                code="required",
+            )
+            raise CommandError(bilingual(missing))
         tokens = None
         if options["tokens"]:
-            tokens = json.loads(Path(options["tokens"]).read_text(encoding="utf-8"))
+            tokens = read_tokens(Path(options["tokens"]))
         try:
             result = run_drill(
                 scenario,
@@ -94,8 +100,60 @@ class Command(BaseCommand):
                 progress=not options["no_progress"],
             )
         except MotcuaError as error:
-            raise CommandError(f"{error.code}: {error.message}") from error
+            raise CommandError(bilingual(error)) from error
         self.stdout.write(result.summary_line())
         for finding in result.report["findings"]:
             self.stdout.write(f"- {finding['text']}")
         self.stdout.write(f"Báo cáo: {result.html_path}")
+
+
+def bilingual(error: MotcuaError) -> str:
+    """The error in Vietnamese, then in English (as ``motcua audit verify`` prints), each item
+    with its field and its machine code."""
+    lines = []
+    for language in ("vi", "en"):
+        with translation.override(language):
+            items = error.errors if isinstance(error, InvalidInputs) else []
+            head = f"{error.field}: " if error.field and not items else ""
+            lines.append(f"{head}{error.message} [{error.code}]")
+            lines += [f"  {item.field}: {item.message} [{item.code}]" for item in items]
+            logs = getattr(error, "logs", None)
+            if logs is not None:
+                lines.append(str(_("Nhật ký máy chủ diễn tập: %(path)s") % {"path": logs}))
+    return "\n".join(lines)
+
+
+def read_tokens(path: Path) -> dict[str, Any]:
+    """The file of ``motcua drill tokens``, or an error naming ``--tokens``."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise CommandError(
+            bilingual(
+                InvalidInput(
+                    _("Không đọc được tệp khóa “%(path)s” (--tokens): %(error)s."),
+                    field="--tokens",
+                    code="unreadable",
+                    path=str(path),
+                    error=type(error).__name__,
+                )
+            )
+        ) from error
+    except ValueError as error:
+        data = error
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("units"), dict)
+        or not data.get("admin")
+    ):
+        raise CommandError(
+            bilingual(
+                InvalidInput(
+                    _("Tệp “%(path)s” (--tokens) không phải tệp do `motcua drill tokens` tạo ra."),
+                    field="--tokens",
+                    code="tokens_format",
+                    path=str(path),
+                )
+            )
+        )
+    return data
