@@ -490,7 +490,8 @@ def _cost_of_fault(drill: Drill, event: FaultEvent) -> dict[str, Any]:
 
 def _faults(drill: Drill) -> list[dict[str, Any]]:
     rows = []
-    for event in sorted(drill.fault_events, key=lambda e: (e.at, e.kind)):
+    events = sorted(drill.fault_events, key=lambda e: (e.at, e.kind))
+    for event in events:
         row: dict[str, Any] = {
             "kind": event.kind,
             "at": event.at.isoformat(timespec="minutes"),
@@ -499,7 +500,7 @@ def _faults(drill: Drill) -> list[dict[str, Any]]:
             "detail": event.detail,
         }
         if event.kind == "payment_notification_lost":
-            row.update(_cost_of_lost_notifications(drill.records))
+            row.update(_cost_of_lost_notifications(drill.records, drill.ledger))
         elif event.available:
             row.update(_cost_of_fault(drill, event))
         if event.kind == "worker_killed" and event.available:
@@ -511,12 +512,37 @@ def _faults(drill: Drill) -> list[dict[str, Any]]:
                 - len([r for r in drill.records if r.submitted]),
             )
         rows.append(row)
+    # Faults whose time spans meet: their costs count the same messages, calls and payments.
+    windows = [_fault_window(e) if e.available else None for e in events]
+    for row, window in zip(rows, windows, strict=True):
+        row["overlaps"] = [
+            {"kind": other["kind"], "at": other["at"]}
+            for other, other_window in zip(rows, windows, strict=True)
+            if other is not row
+            and window is not None
+            and other_window is not None
+            and other_window[0] <= window[1]
+            and window[0] <= other_window[1]
+        ]
     return rows
 
 
-def _cost_of_lost_notifications(records: list[Record]) -> dict[str, Any]:
+# The calls of an online payment, in the runner's order (see ``Drill.pay_online``).
+PAYMENT_CALLS = ("portal page", "pay start", "gateway page", "gateway pay", "pay return")
+
+
+def _cost_of_lost_notifications(records: list[Record], ledger: dict[str, Any]) -> dict[str, Any]:
     affected = [r for r in records if r.ipn_lost and r.pay_started_at is not None]
     normal = [r for r in records if not r.ipn_lost and r.pay_started_at is not None]
+    # The affected payments not recorded when the applicant came back: why, and what became of
+    # the fee (the server's invoice at the end).
+    invoices = {row[0]: row[3] for row in ledger.get("dossiers", [])}
+    rest = [r for r in affected if not r.paid_confirmed]
+    failed: Counter[str] = Counter(
+        next(e for e in r.errors if e in PAYMENT_CALLS)
+        for r in rest
+        if any(e in PAYMENT_CALLS for e in r.errors)
+    )
 
     def minutes(items: list[Record]) -> float | None:
         values = [_minutes(r.pay_started_at, r.pay_settled_at) for r in items if r.pay_settled_at]
@@ -526,6 +552,10 @@ def _cost_of_lost_notifications(records: list[Record]) -> dict[str, Any]:
     return {
         "payments_affected": len(affected),
         "settled_anyway": sum(1 for r in affected if r.paid_confirmed),
+        "payment_calls_failed": dict(failed),
+        "not_recorded": len(rest) - sum(failed.values()),
+        "paid_later": sum(1 for r in rest if invoices.get(r.code) == "paid"),
+        "unpaid_at_end": sum(1 for r in rest if invoices.get(r.code) != "paid"),
         "mean_settle_minutes_affected": minutes(affected),
         "mean_settle_minutes_normal": minutes(normal),
     }
@@ -660,22 +690,37 @@ def _fault_finding(fault: dict[str, Any]) -> dict[str, Any]:
             % {"kind": kind, "at": fault["at"][11:16]},
         }
     if kind == "payment_notification_lost":
-        return {
-            "kind": "fault",
-            "fault": kind,
-            "text": _(
-                "Mất thông báo thanh toán từ %(at)s: %(affected)s khoản thanh toán không có thông "
-                "báo, %(settled)s khoản vẫn được ghi nhận khi người nộp quay về (đối soát); "
-                "trung bình %(slow)s phút so với %(normal)s phút bình thường."
-            )
-            % {
-                "at": fault["at"][11:16],
-                "affected": fault["payments_affected"],
-                "settled": fault["settled_anyway"],
-                "slow": fault["mean_settle_minutes_affected"],
-                "normal": fault["mean_settle_minutes_normal"],
-            },
+        text = _(
+            "Mất thông báo thanh toán từ %(at)s: %(affected)s khoản thanh toán không có thông "
+            "báo, %(settled)s khoản vẫn được ghi nhận khi người nộp quay về (đối soát); "
+            "trung bình %(slow)s phút so với %(normal)s phút bình thường."
+        ) % {
+            "at": fault["at"][11:16],
+            "affected": fault["payments_affected"],
+            "settled": fault["settled_anyway"],
+            "slow": fault["mean_settle_minutes_affected"],
+            "normal": fault["mean_settle_minutes_normal"],
         }
+        failed = fault.get("payment_calls_failed") or {}
+        if failed:
+            text += " " + _(
+                "%(count)s khoản không đi hết các bước trả tiền vì lần gọi bị lỗi (%(calls)s), "
+                "không phải vì mất thông báo."
+            ) % {
+                "count": sum(failed.values()),
+                "calls": ", ".join(f"“{call}”: {n}" for call, n in sorted(failed.items())),
+            }
+        if fault.get("not_recorded"):
+            text += " " + _(
+                "%(count)s khoản đã trả trên cổng thanh toán nhưng chưa được ghi nhận khi người "
+                "nộp quay về."
+            ) % {"count": fault["not_recorded"]}
+        if fault.get("paid_later") or fault.get("unpaid_at_end"):
+            text += " " + _(
+                "Trong các khoản chưa được ghi nhận lúc đó, %(paid)s khoản đã thu xong về sau "
+                "(nộp tại quầy hoặc đối soát), %(unpaid)s khoản chưa thu khi kết thúc."
+            ) % {"paid": fault["paid_later"], "unpaid": fault["unpaid_at_end"]}
+        return {"kind": "fault", "fault": kind, "text": text + _overlap_text(fault)}
     figures = {
         "at": fault["at"][11:16],
         "until": (fault.get("restored_at") or fault["until"])[11:16],
@@ -716,7 +761,17 @@ def _fault_finding(fault: dict[str, Any]) -> dict[str, Any]:
         text += " " + _("Còn %(count)s tin chưa gửi được.") % {"count": figures["undelivered"]}
     else:
         text += " " + _("Không mất tin nào.")
-    return {"kind": "fault", "fault": kind, "text": text}
+    return {"kind": "fault", "fault": kind, "text": text + _overlap_text(fault)}
+
+
+def _overlap_text(fault: dict[str, Any]) -> str:
+    overlaps = fault.get("overlaps") or []
+    if not overlaps:
+        return ""
+    return " " + _(
+        "Sự cố này trùng thời gian với %(others)s: các con số trên gồm cả ảnh hưởng của sự cố "
+        "đó, không cộng dồn được."
+    ) % {"others": ", ".join(f"“{o['kind']}” ({o['at'][11:16]})" for o in overlaps)}
 
 
 def _number(value: float | None) -> str:

@@ -155,3 +155,46 @@ def test_a_unit_that_returned_everything_late_is_behind() -> None:
     behind = next(f for f in report["findings"] if f["kind"] == "behind")
     assert behind["units"] == [23575]
     assert behind["text"].startswith("1 đơn vị chậm") and "Phường Pleiku" in behind["text"]
+
+
+def test_a_failed_pay_call_is_not_read_as_a_lost_fee_and_overlaps_are_named() -> None:
+    drill = drill_with(MESSAGES, None)
+    settled, failed = drill.records
+    for record in drill.records:
+        record.ipn_lost, record.pay_started_at = True, at(22)
+    settled.pay_settled_at = at(24)
+    # The second citizen's "pay start" got no answer (the web worker was killed); the applicant
+    # paid at the counter afterwards: the server's invoice is paid.
+    failed.paid_confirmed = False
+    failed.errors = ["pay start", "online payment fell back to the counter"]
+    drill.fault_events.append(
+        FaultEvent("payment_notification_lost", at(21), at(40), True, "share 1")
+    )
+    report = evaluate(drill)
+    portal, payment = report["faults"]
+    assert payment["kind"] == "payment_notification_lost"
+    assert (payment["payments_affected"], payment["settled_anyway"]) == (2, 1)
+    assert payment["payment_calls_failed"] == {"pay start": 1}
+    assert (payment["not_recorded"], payment["paid_later"], payment["unpaid_at_end"]) == (0, 1, 0)
+    # 14:21–14:40 meets the portal's 14:20–14:31.
+    assert payment["overlaps"] == [{"kind": "portal_down", "at": portal["at"]}]
+    assert portal["overlaps"] == [{"kind": "payment_notification_lost", "at": payment["at"]}]
+    text = next(
+        f["text"] for f in report["findings"] if f.get("fault") == "payment_notification_lost"
+    )
+    assert "2 khoản thanh toán không có thông báo, 1 khoản vẫn được ghi nhận" in text
+    assert "1 khoản không đi hết các bước trả tiền vì lần gọi bị lỗi (“pay start”: 1)" in text
+    assert "1 khoản đã thu xong về sau" in text and "0 khoản chưa thu khi kết thúc" in text
+    assert "trùng thời gian với “portal_down” (14:20)" in text
+    portal_text = next(f["text"] for f in report["findings"] if f.get("fault") == "portal_down")
+    assert "trùng thời gian với “payment_notification_lost” (14:21)" in portal_text
+
+
+def test_faults_apart_do_not_overlap() -> None:
+    drill = drill_with(MESSAGES, None)
+    drill.fault_events.append(
+        FaultEvent("payment_notification_lost", at(35), at(40), True, "share 1")
+    )
+    report = evaluate(drill)
+    assert [f["overlaps"] for f in report["faults"]] == [[], []]
+    assert not any("trùng thời gian" in f["text"] for f in report["findings"])
