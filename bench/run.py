@@ -475,6 +475,7 @@ def main() -> int:
     databases = results.setdefault("databases", {})
     if "sqlite" in DATABASES:
         databases["sqlite"] = bench_database("sqlite", None)
+        _write(results)
     if "postgresql" in DATABASES:
         databases["postgresql"] = bench_postgresql()
     # Written now and again at the end: the long scale step cannot lose the figures above.

@@ -38,13 +38,27 @@ start() {
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
   fi
   local bin; bin="$(pg_bin)"
-  claim
-  [ "$(id -u)" = 0 ] && chown postgres "$DIR"
-  as_owner "$bin/initdb" -D "$DIR/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >/dev/null
-  # Durability is not needed for a throw-away test database; speed is.
-  as_owner "$bin/pg_ctl" -D "$DIR/data" -l "$DIR/log" -w \
-    -o "-h 127.0.0.1 -p $PORT -k $DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
-    start >/dev/null
+  # A port free when claimed can be taken before the server binds it (the kernel hands ports
+  # of this range to outgoing connections too): then the next one is tried.
+  local tries=0 failed=()
+  while :; do
+    claim
+    [ "$(id -u)" = 0 ] && chown postgres "$DIR"
+    as_owner "$bin/initdb" -D "$DIR/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >/dev/null
+    # Durability is not needed for a throw-away test database; speed is.
+    if as_owner "$bin/pg_ctl" -D "$DIR/data" -l "$DIR/log" -w \
+      -o "-h 127.0.0.1 -p $PORT -k $DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+      start >/dev/null; then
+      break
+    fi
+    tries=$((tries + 1))
+    if [ -n "${MOTCUA_PG_PORT:-}" ] || [ "$tries" -ge 10 ]; then
+      echo "PostgreSQL did not start; its log: $DIR/log" >&2
+      exit 1
+    fi
+    failed+=("$DIR")  # kept until a port works, so that claim moves past it
+  done
+  [ "${#failed[@]}" -gt 0 ] && rm -rf "${failed[@]}"
   echo "postgres://postgres@127.0.0.1:$PORT/motcua"
 }
 
