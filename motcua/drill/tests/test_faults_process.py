@@ -39,7 +39,7 @@ SMALL = {
         {"kind": "worker_killed", "at": "14:04"},
         # The stand-in takes a few real seconds (scenario minutes) to start again.
         {"kind": "portal_down", "at": "14:05", "minutes": 3},
-        {"kind": "slow_peer", "at": "14:14", "minutes": 5, "delay_seconds": 1.5},
+        {"kind": "slow_peer", "at": "14:12", "minutes": 12, "delay_seconds": 1.5},
     ],
     "seed": 7,
 }
