@@ -56,6 +56,9 @@ MOTCUA_PAYMENT_QUERY_URL = _env(
 MOTCUA_PAYMENT_MERCHANT = _env("MOTCUA_PAYMENT_MERCHANT", "MOTCUA52")
 MOTCUA_PAYMENT_SECRET = _env("MOTCUA_PAYMENT_SECRET", "sandbox-secret-change-me")
 MOTCUA_SANDBOX_GATEWAY = _env_bool("MOTCUA_SANDBOX_GATEWAY", True)
+# The sandbox notifies motcua (IPN) after answering the payer's browser, from a thread of its
+# own, as a bank's servers do; off: before answering, in the request (deterministic tests).
+MOTCUA_SANDBOX_IPN_BACKGROUND = _env_bool("MOTCUA_SANDBOX_IPN_BACKGROUND", True)
 # Signing keys and certificates (motcua pki init); documents stay unsigned until it exists.
 MOTCUA_PKI_DIR = Path(_env("MOTCUA_PKI_DIR", str(DATA_DIR / "pki")))
 MOTCUA_PKI_PASSPHRASE = _env("MOTCUA_PKI_PASSPHRASE", "development-pki-passphrase-change-me")

@@ -2,18 +2,20 @@
 own SQLite database, unless ``database_url`` points elsewhere), the units, catalog and demo
 staff, API keys for every officer, gunicorn serving it on a free port of 127.0.0.1 in drill
 mode, the background worker (``motcua worker``: outbox, periodic jobs, on the drill's clock),
-and the national portal's stand-in (that of ``motcua portal-sim``, started as
+the national portal's stand-in (that of ``motcua portal-sim``, started as
 ``python -m motcua.drill.portal`` to come back quickly after ``portal_down``) on a port of its
 own, which motcua synchronises statuses to through the drill's proxy (``proxy.DelayProxy``, for
-``slow_peer``).
+``slow_peer``), and the payment gateway (the built-in sandbox) served by a gunicorn of its own,
+as a bank is another server: motcua's status queries to the gateway and the gateway's
+notifications to motcua never wait for a thread of the server they come from.
 
 The faults act on these processes: ``portal_down`` stops the stand-in and starts it again,
 ``slow_peer`` slows the proxy, ``worker_killed`` kills the background worker (and one web
 worker) with SIGKILL, and a new background worker starts at once, as systemd would.
 
 Each process logs to its own file in the data folder (``server.log``, ``worker.log``,
-``portal.log``); ``stop(logs_to=...)`` copies them out. Drill data never mixes with real data:
-the instance and its database are removed at the end.
+``portal.log``, ``gateway.log``); ``stop(logs_to=...)`` copies them out. Drill data never
+mixes with real data: the instance and its database are removed at the end.
 """
 
 from __future__ import annotations
@@ -43,7 +45,9 @@ READY_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 15.0
 # The background worker looks for work this often when idle (real seconds).
 WORKER_INTERVAL_SECONDS = 0.2
-LOG_NAMES = ("server.log", "worker.log", "portal.log")
+LOG_NAMES = ("server.log", "worker.log", "portal.log", "gateway.log")
+# The payment gateway's own server: its requests are short and never wait for motcua.
+GATEWAY_THREADS = 8
 
 
 def free_port() -> int:
@@ -56,6 +60,34 @@ def free_port() -> int:
 
 def motcua_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "motcua.cli", *args]
+
+
+def gunicorn_command(port: int, workers: int, threads: int) -> list[str]:
+    """motcua under gunicorn on 127.0.0.1:``port`` (gthread workers), as in production."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "motcua.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--worker-class",
+        "gthread",
+        "--timeout",
+        "60",
+        "--graceful-timeout",
+        "5",
+        # Longer than the clients keep an idle connection: a connection the server has just
+        # closed is otherwise reused and fails ("disconnected").
+        "--keep-alive",
+        "30",
+        # The control socket has one default path per user: drills side by side would share it.
+        "--no-control-socket",
+    ]
 
 
 class DrillServer:
@@ -78,6 +110,8 @@ class DrillServer:
         self.port = 0
         self.data_dir: Path | None = None
         self.process: subprocess.Popen[bytes] | None = None
+        self.gateway: subprocess.Popen[bytes] | None = None
+        self.gateway_port = 0
         self.tokens: dict[str, Any] = {}
         self.log_path: Path | None = None
         self.worker: subprocess.Popen[bytes] | None = None
@@ -92,6 +126,10 @@ class DrillServer:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_port}"
 
     def env(self) -> dict[str, str]:
         assert self.data_dir is not None  # noqa: S101
@@ -109,6 +147,9 @@ class DrillServer:
                 # Statuses go to the portal's stand-in, through the drill's proxy.
                 "MOTCUA_DVCQG_URL": f"http://127.0.0.1:{self.proxy.port if self.proxy else 0}",
                 "MOTCUA_DVCQG_SECRET": self.portal_secret,
+                # Payers and status queries go to the gateway's own server.
+                "MOTCUA_PAYMENT_GATEWAY_URL": f"{self.gateway_url}/sandbox-gateway/pay",
+                "MOTCUA_PAYMENT_QUERY_URL": f"{self.gateway_url}/sandbox-gateway/query",
             }
         )
         if self.database_url:
@@ -121,6 +162,7 @@ class DrillServer:
     def start(self) -> None:
         self.data_dir = Path(tempfile.mkdtemp(prefix="motcua-drill-"))
         self.port = free_port()
+        self.gateway_port = free_port()
         self.portal_port = free_port()
         self.proxy = DelayProxy(self.portal_port)
         self.proxy.start()
@@ -136,31 +178,14 @@ class DrillServer:
         self.log_path = self.data_dir / "server.log"
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(  # noqa: S603
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "motcua.wsgi:application",
-                    "--bind",
-                    f"127.0.0.1:{self.port}",
-                    "--workers",
-                    str(self.workers),
-                    "--threads",
-                    str(self.threads),
-                    "--worker-class",
-                    "gthread",
-                    "--timeout",
-                    "60",
-                    "--graceful-timeout",
-                    "5",
-                    # Longer than the clients keep an idle connection: a connection the server
-                    # has just closed is otherwise reused and fails ("disconnected").
-                    "--keep-alive",
-                    "30",
-                    # The control socket has one default path per user: drills side by side
-                    # would share it.
-                    "--no-control-socket",
-                ],
+                gunicorn_command(self.port, self.workers, self.threads),
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        with self._log("gateway.log") as log:
+            self.gateway = subprocess.Popen(  # noqa: S603
+                gunicorn_command(self.gateway_port, 1, GATEWAY_THREADS),
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -169,23 +194,32 @@ class DrillServer:
         self.start_portal()
         self.start_worker()
         logger.info(
-            "drill.server_started port=%s workers=%s portal=%s proxy=%s",
+            "drill.server_started port=%s workers=%s gateway=%s portal=%s proxy=%s",
             self.port,
             self.workers,
+            self.gateway_port,
             self.portal_port,
             self.proxy.port,
         )
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: see {self.log_path}")
+        waiting = [
+            (self.process, self.url, "server.log"),
+            (self.gateway, self.gateway_url, "gateway.log"),
+        ]
+        while waiting and time.monotonic() < deadline:
+            process, url, log_name = waiting[0]
+            if process is not None and process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited: see {self.data_dir}/{log_name}")
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.url}/api/centers", timeout=2).status_code == 200:
-                    return
+                if httpx.get(f"{url}/api/centers", timeout=2).status_code == 200:
+                    waiting.pop(0)
+                    continue
             time.sleep(0.2)
-        raise RuntimeError(f"motcua did not answer on {self.url} within {READY_TIMEOUT_SECONDS} s")
+        if waiting:
+            url = waiting[0][1]
+            raise RuntimeError(f"motcua did not answer on {url} within {READY_TIMEOUT_SECONDS} s")
 
     def worker_pids(self) -> list[int]:
         """The gunicorn workers (children of the master process)."""
@@ -314,10 +348,10 @@ class DrillServer:
     # --- the end --------------------------------------------------------------------------------
 
     def stop(self, *, logs_to: Path | None = None) -> None:
-        for process in (self.worker, self.process, self.portal):
+        for process in (self.worker, self.process, self.gateway, self.portal):
             if process is not None:
                 _end(process)
-        self.worker = self.process = self.portal = None
+        self.worker = self.process = self.gateway = self.portal = None
         if self.proxy is not None:
             self.proxy.stop()
             self.proxy = None

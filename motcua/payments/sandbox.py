@@ -3,8 +3,14 @@
 For development, demonstrations and drills (``MOTCUA_SANDBOX_GATEWAY``, on by default). It
 plays the gateway with the merchant code and secret motcua is configured with: it checks the
 signed payment request, shows a bank-like page, records the payer's choice in its own ledger
-(``SandboxTransaction``), notifies motcua server-to-server (the IPN) and sends the browser back
-to the return URL with the signed result; its status query (querydr) answers from the ledger.
+(``SandboxTransaction``), sends the browser back to the return URL with the signed result and
+notifies motcua server-to-server (the IPN); its status query (querydr) answers from the ledger.
+
+As a bank's servers do, the sandbox sends the IPN on its own, after it has answered the browser
+(``MOTCUA_SANDBOX_IPN_BACKGROUND``, on by default): from a small pool of threads of its process,
+so that a payer's request never waits for motcua to answer the notification, even when the
+sandbox runs inside the very server it notifies. A notification not sent when its process stops
+is left, as a lost one: motcua's return page and reconciliation job ask the status query.
 
 Traffic goes over HTTP through ``gateway.http_client``, so that tests can carry it into the
 same Django app with an httpx transport instead of a network.
@@ -14,7 +20,9 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -39,6 +47,8 @@ STATUS_FAILED = "02"
 TRANSACTION_TYPE_PAYMENT = "01"
 # Gateway transaction numbers start here so that they look like the real ones (8 digits).
 TRANSACTION_NO_BASE = 14_000_000
+# Notifications in flight at once per process; more wait their turn in the pool's queue.
+IPN_THREADS = 4
 
 
 def enabled() -> bool:
@@ -181,6 +191,40 @@ def return_url(payment: PaymentRequest, params: Mapping[str, str]) -> str:
 
 def ipn_url() -> str:
     return settings.MOTCUA_PUBLIC_URL + reverse("payments:ipn")
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+_in_flight: set[Future[bool]] = set()
+
+
+def notify(params: Mapping[str, str]) -> None:
+    """Send the IPN for a recorded choice: in the background (see the module's text) or, with
+    ``MOTCUA_SANDBOX_IPN_BACKGROUND`` off, here and now."""
+    if not settings.MOTCUA_SANDBOX_IPN_BACKGROUND:
+        deliver_ipn(params)
+        return
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=IPN_THREADS, thread_name_prefix="sandbox-ipn")
+        future = _pool.submit(deliver_ipn, dict(params))
+        _in_flight.add(future)
+    future.add_done_callback(_forget)
+
+
+def _forget(future: Future[bool]) -> None:
+    with _pool_lock:
+        _in_flight.discard(future)
+
+
+def drain(timeout: float = 30.0) -> int:
+    """Wait until the notifications sent in the background so far are done (or ``timeout``
+    seconds); how many are still in flight."""
+    with _pool_lock:
+        pending = set(_in_flight)
+    _done, not_done = wait(pending, timeout=timeout)
+    return len(not_done)
 
 
 def deliver_ipn(params: Mapping[str, str]) -> bool:

@@ -130,7 +130,7 @@ def _not_paid(invoice: Invoice) -> MotcuaError:
 @require_http_methods(["GET", "POST"])
 def sandbox_pay(request: HttpRequest) -> HttpResponse:
     """The sandbox's bank page: GET shows the signed request, POST records the payer's choice,
-    notifies motcua (IPN) and sends the browser back with the signed result."""
+    sends the browser back with the signed result and notifies motcua (IPN)."""
     if not sandbox.enabled():
         raise Http404
     try:
@@ -149,7 +149,7 @@ def sandbox_pay(request: HttpRequest) -> HttpResponse:
     txn = sandbox.record_choice(payment, pay=choice == "pay", now=clock.now())
     params = sandbox.result_params(txn)
     if not request.POST.get("skip_ipn"):
-        sandbox.deliver_ipn(params)
+        sandbox.notify(params)
     return redirect(sandbox.return_url(payment, params))
 
 

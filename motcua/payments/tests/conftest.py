@@ -74,8 +74,11 @@ class Recorder(httpx.BaseTransport):
 
 
 @pytest.fixture
-def network(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
-    """Gateway traffic (IPN delivery, status queries) over HTTP into this app."""
+def network(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Iterator[Recorder]:
+    """Gateway traffic (IPN delivery, status queries) over HTTP into this app. The sandbox
+    notifies inside the payer's request here: a thread of its own would not see the test's
+    transaction (``test_background_ipn.py`` covers the background delivery)."""
+    settings.MOTCUA_SANDBOX_IPN_BACKGROUND = False
     recorder = Recorder()
     monkeypatch.setattr(gateway, "HTTP_TRANSPORT", recorder)
     yield recorder
