@@ -12,7 +12,8 @@ kept time if it is not after the moment, else none. The appointment and the supp
 exact for any moment at or after their last change; before it (a past view of a dossier
 rescheduled or supplemented later) ``StoredFacts`` falls back, for that dossier only, to the
 history expressions. The row is refreshed from the history, in the same transaction, by the
-receivers in ``handlers`` whenever one of those facts can change.
+receivers in ``handlers`` whenever one of those facts can change; the day totals of closed
+dossiers (``motcua.reports.totals``) move with it.
 """
 
 from __future__ import annotations
@@ -105,6 +106,9 @@ def refresh(dossier_id: int) -> None:
     )
     if row is None:
         return
+    from motcua.reports import totals
+
+    before = totals.contribution(dossier_id)
     since = [at for at in (row["x_requested"], row["x_completed"]) if at is not None]
     complained = [at for at in (row["x_complaint"], row["x_unsatisfied"]) if at is not None]
     spent = row["x_supplement_time"]
@@ -134,7 +138,10 @@ def refresh(dossier_id: int) -> None:
         "procedure_id": row["x_procedure"],
         "channel": row["x_channel"],
     }
+    values["anchor_at"], values["settled_at"] = totals.span(values)
     DossierFacts.objects.update_or_create(dossier_id=dossier_id, defaults=values)
+    after = totals.contribution(dossier_id) if values["anchor_at"] is not None else []
+    totals.apply(before, after)
 
 
 def _microseconds(value: int) -> Any:

@@ -367,4 +367,7 @@ FIGURE_SQL: dict[str, str] = {
     "rated_satisfied": f"{_RESOLVED} AND t.f_sat = 1",
     "rated_unsatisfied": f"{_RESOLVED} AND t.f_unsat = 1",
 }
-AVERAGE_SQL = f"AVG(CASE WHEN {_RESOLVED} THEN t.f_time END)"
+# The processing times of the resolved dossiers, summed and counted (their average is the sum
+# over the count: sums of several parts add up exactly, averages would not).
+TIME_SUM_SQL = f"SUM(CASE WHEN {_RESOLVED} THEN t.f_time END)"
+TIME_COUNT_SQL = f"SUM(CASE WHEN {_RESOLVED} AND t.f_time IS NOT NULL THEN 1 ELSE 0 END)"

@@ -124,6 +124,11 @@ class DossierFacts(models.Model):
     )
     procedure = models.ForeignKey(Procedure, null=True, on_delete=models.PROTECT, related_name="+")
     channel = models.PositiveSmallIntegerField(null=True)
+    # For a closed dossier (ended, or refused without reception): its first kept time and its
+    # last one. Its figures for any period beginning by ``anchor_at`` and seen as of
+    # ``settled_at`` or later no longer change: they are summed in ``FactsTotal``.
+    anchor_at = models.DateTimeField(null=True)
+    settled_at = models.DateTimeField(null=True)
 
     class Meta:
         # A period reads the dossiers not ended before it began (ended_at ≥ start, or still
@@ -137,9 +142,66 @@ class DossierFacts(models.Model):
                 condition=models.Q(ended_at__isnull=True),
                 name="facts_open_idx",
             ),
+            # Closed dossiers of the days whose totals are read (see ``motcua.reports.totals``).
+            models.Index(fields=["anchor_at"], name="facts_anchor_idx"),
+            # Received, refused and never ended: counted live, so found apart from the rest.
+            models.Index(
+                fields=["refused_at"],
+                condition=models.Q(ended_at__isnull=True, received_at__isnull=False),
+                name="facts_refused_open_idx",
+            ),
         ]
         verbose_name = _("số liệu hồ sơ")
         verbose_name_plural = _("số liệu hồ sơ")
 
     def __str__(self) -> str:
         return str(self.dossier_id)
+
+
+class FactsTotal(models.Model):
+    """The figures of the closed dossiers first seen on one day (Vietnam time), summed for one
+    group of one grouping, as they stand now (``motcua.reports.totals``)."""
+
+    dimension = models.CharField(max_length=20)
+    day = models.DateField()
+    # The group's key as text: "" for none, else "=" and the value.
+    key = models.CharField(max_length=40)
+    carried_over = models.IntegerField(default=0)
+    received = models.IntegerField(default=0)
+    received_direct = models.IntegerField(default=0)
+    received_online = models.IntegerField(default=0)
+    received_postal = models.IntegerField(default=0)
+    resolved = models.IntegerField(default=0)
+    resolved_on_time = models.IntegerField(default=0)
+    resolved_late = models.IntegerField(default=0)
+    withdrawn = models.IntegerField(default=0)
+    refused = models.IntegerField(default=0)
+    pending = models.IntegerField(default=0)
+    pending_on_time = models.IntegerField(default=0)
+    pending_overdue = models.IntegerField(default=0)
+    timed = models.IntegerField(default=0)
+    timed_on_time = models.IntegerField(default=0)
+    timed_late = models.IntegerField(default=0)
+    synced = models.IntegerField(default=0)
+    fee_bearing = models.IntegerField(default=0)
+    paid_online = models.IntegerField(default=0)
+    approved = models.IntegerField(default=0)
+    digitised = models.IntegerField(default=0)
+    complained = models.IntegerField(default=0)
+    rated_satisfied = models.IntegerField(default=0)
+    rated_unsatisfied = models.IntegerField(default=0)
+    # The processing times of the resolved dossiers (microseconds) and how many were timed.
+    time_sum = models.BigIntegerField(default=0)
+    time_n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dimension", "day", "key"], name="facts_total_dimension_day_key"
+            )
+        ]
+        verbose_name = _("tổng số liệu theo ngày")
+        verbose_name_plural = _("tổng số liệu theo ngày")
+
+    def __str__(self) -> str:
+        return f"{self.dimension} {self.day} {self.key}"

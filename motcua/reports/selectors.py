@@ -10,7 +10,6 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import connections
 from django.db.models import CharField, F, Q, QuerySet, Value
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -22,8 +21,9 @@ from motcua.dossiers.models import Dossier
 from motcua.dossiers.permissions import is_province_admin, memberships_of
 from motcua.org.models import Agency, AgencyKind, FormerProvince, Role, Ward
 from motcua.reports import facts as kept
+from motcua.reports import totals
 from motcua.reports.facts import StoredFacts
-from motcua.reports.indicators import AVERAGE_SQL, FIGURE_SQL, FIGURES, Facts
+from motcua.reports.indicators import FIGURE_SQL, FIGURES, Facts
 
 PROVINCIAL_KINDS = (AgencyKind.PROVINCE_PC, AgencyKind.PROVINCE_OFFICE, AgencyKind.PROVINCE_CENTER)
 
@@ -205,44 +205,40 @@ def prefilter(queryset: QuerySet[Dossier], period: Period) -> QuerySet[Dossier]:
 def aggregate(
     queryset: QuerySet[Dossier], period: Period, grouping: str, *, history: bool = False
 ) -> dict[Any, dict[str, Any]]:
-    """Every counted figure and the average processing time per group, in one query: an
-    inner query reads each dossier's facts once (``Facts.columns``), the outer one counts.
+    """Every counted figure and the average processing time per group.
 
-    The facts come from the rows kept per dossier (``motcua.reports.facts``), or with
-    ``history`` from the history itself (the reference the kept rows are tested against)."""
+    The province (``queryset`` unfiltered) is read from the day totals of closed dossiers and
+    the live remainder (``motcua.reports.totals.compose``, three queries); a unit's dossiers
+    from the rows kept per dossier (``motcua.reports.facts``, one query); with ``history``
+    from the history itself (the reference both are tested against, one query)."""
     if grouping not in GROUPINGS:
         raise InvalidInput(_("Cách nhóm không hợp lệ."), field="group", code="choice")
     column = GROUPINGS[grouping]
-    group = F(column) if column else Value(None, output_field=CharField())
+    composed = None
     if history:
-        facts = period.facts().columns()
-        candidates = prefilter(queryset, period)
+        facts: Facts = period.facts()
+        candidates: QuerySet[Any] = prefilter(queryset, period)
     else:
-        facts = StoredFacts(start=period.start, moment=period.moment).columns()
-        candidates = kept.prefilter(kept.rows_of(queryset), period.start, period.moment)
-    inner = (
-        candidates.order_by().annotate(f_group=group, **facts).values("f_group", "channel", *facts)
-    )
-    sql, params = inner.query.sql_with_params()
-    counts = ", ".join(
-        f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END) AS {key}"
-        for key, condition in FIGURE_SQL.items()
-    )
-    connection = connections[queryset.db]
-    # Keep the inner query a fence: merged into the outer one, each of its subqueries would
-    # run again for every condition that reads its column.
-    fence = " OFFSET 0" if connection.vendor == "postgresql" else " LIMIT -1 OFFSET 0"
-    outer = (
-        f"SELECT t.f_group, {counts}, {AVERAGE_SQL} AS avg_time "  # noqa: S608 (fixed text)
-        f"FROM ({sql}{fence}) t GROUP BY t.f_group"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(outer, params)
-        names = [col[0] for col in cursor.description]
-        rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
-    figures = {row.pop("f_group"): row for row in rows}
+        facts = StoredFacts(start=period.start, moment=period.moment)
+        rows = kept.rows_of(queryset)
+        if not queryset.query.where:
+            composed = totals.compose(rows, period.start, period.moment, grouping)
+        candidates = kept.prefilter(rows, period.start, period.moment)
+    if composed is None:
+        group = {"f_group": F(column) if column else Value(None, output_field=CharField())}
+        composed = {row.pop("f_group"): row for row in totals.count_rows(candidates, facts, group)}
+    figures = {key: _with_average(values) for key, values in composed.items()}
     if column is None:
         return {None: figures.get(None, {})}
+    return figures
+
+
+def _with_average(values: dict[str, Any]) -> dict[str, Any]:
+    """The figures with the average processing time in place of its sum and count."""
+    figures = {key: values[key] for key in FIGURE_SQL}
+    count = values["time_n"]
+    figures["avg_time"] = timedelta(microseconds=values["time_sum"]) / count if count else None
+    figures["time_n"] = count
     return figures
 
 
@@ -331,9 +327,10 @@ def _sum(figures: dict[Any, dict[str, Any]]) -> dict[str, Any]:
             total[key] += int(values.get(key) or 0)
         average = _as_timedelta(values.get("avg_time"))
         if average is not None:
-            count = int(values.get("resolved") or 0)
+            count = int(values.get("time_n") or 0)
             spent, resolved = spent + average * count, resolved + count
     total["avg_time"] = spent / resolved if resolved else None
+    total["time_n"] = resolved
     return total
 
 
