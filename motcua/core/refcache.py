@@ -12,6 +12,10 @@ costs one more reload.
 
 Without the stamp row (a database emptied by a test flush) nothing is kept. Copies are shared
 between the threads of a process: callers read them and never change them.
+
+Inside ``one_stamp()`` (one request's reference reads, e.g. a submission's procedure and center)
+the stamp is read once, by the first ``cached`` call, and the others compare with it: they see
+the reference data as of that read, as if all had been read at that moment.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from django.db import connection, models
@@ -37,6 +43,8 @@ T = TypeVar("T")
 
 _entries: dict[tuple[str, Hashable], tuple[int, Any]] = {}
 _lock = threading.Lock()
+# The stamp of the enclosing ``one_stamp`` block: unset, or a list holding it once read.
+_pinned: ContextVar[list[int | None] | None] = ContextVar("refcache_pinned", default=None)
 
 
 def current_stamp() -> int | None:
@@ -63,7 +71,7 @@ def bump() -> None:
 
 def cached(kind: str, key: Hashable, load: Callable[[], T]) -> T:
     """``load()``'s answer for ``(kind, key)``, read again only after a reference change."""
-    stamp = current_stamp()
+    stamp = _stamp()
     if stamp is None:
         return load()
     hit = _entries.get((kind, key))
@@ -75,6 +83,30 @@ def cached(kind: str, key: Hashable, load: Callable[[], T]) -> T:
             _entries.clear()
         _entries[(kind, key)] = (stamp, value)
     return value
+
+
+@contextmanager
+def one_stamp() -> Iterator[None]:
+    """Read the stamp at most once for the ``cached`` calls inside the block (see the module).
+    Only for blocks that change no watched model before their last ``cached`` call. A block
+    inside another shares the outer block's stamp."""
+    if _pinned.get() is not None:
+        yield
+        return
+    token = _pinned.set([])
+    try:
+        yield
+    finally:
+        _pinned.reset(token)
+
+
+def _stamp() -> int | None:
+    pinned = _pinned.get()
+    if pinned is None:
+        return current_stamp()
+    if not pinned:
+        pinned.append(current_stamp())
+    return pinned[0]
 
 
 def clear() -> None:

@@ -31,7 +31,7 @@ from ninja import Field, Header, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from ninja.security import APIKeyHeader
 
-from motcua.core import clock
+from motcua.core import clock, refcache
 from motcua.core.errors import InvalidInput, InvalidInputs, MotcuaError, NotFound
 from motcua.core.pagination import Pages
 from motcua.dossiers import routing, services
@@ -241,7 +241,8 @@ def submit(
     key = _idempotency_key(idempotency_key)
     uploads = _decode_attachments(payload.attachments)
     replay = key is not None and Dossier.objects.filter(idempotency_key=key).exists()
-    with _api_field_names(form=True):
+    # The center and then the procedure come from the per-process copies under one stamp read.
+    with _api_field_names(form=True), refcache.one_stamp():
         center = routing.get_receiving_center(payload.center)
         dossier = services.submit_online(
             procedure_code=payload.procedure,

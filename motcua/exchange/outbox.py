@@ -34,15 +34,17 @@ Contract (other apps and connectors build on it; keep it stable):
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db import connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Exists, Field, OuterRef, Q
 from django.dispatch import Signal
 from django.utils.translation import gettext_lazy as _
 
@@ -87,36 +89,125 @@ def post(
     *, peer: str | Peer, kind: str, payload: dict[str, Any], stream: str, dedupe_key: str
 ) -> OutboxMessage:
     """Write one outbound message in the caller's transaction (see the module's contract)."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("outbox.post must run inside the transaction of the change")
-    existing = OutboxMessage.objects.filter(dedupe_key=dedupe_key).first()
-    if existing is not None:
-        return existing
-    target = peer if isinstance(peer, Peer) else _peer_by_code(peer)
-    if not target.active:
-        raise InvalidInput(
-            _("Hệ thống liên thông “%(peer)s” đang ngừng kết nối."), field="peer", peer=target.code
-        )
-
-    now = clock.now()
-    try:
-        with transaction.atomic():
-            message = OutboxMessage.objects.create(
-                peer=target,
-                kind=kind,
-                stream=stream,
-                dedupe_key=dedupe_key,
-                payload=payload,
-                next_attempt_at=now,
-                created_at=now,
+    connection = _connection_in_transaction()
+    message = _new_message(kind, payload, stream, dedupe_key)
+    if isinstance(peer, Peer):
+        target: Peer | None = peer
+        written = peer.active and _insert(connection, message, peer=peer)
+    else:
+        # The peer is read by the statement that writes the message: one round trip.
+        target = None
+        written = _insert(connection, message, peer_code=peer)
+    if not written:
+        existing = OutboxMessage.objects.filter(dedupe_key=dedupe_key).first()
+        if existing is not None:
+            return existing  # posted before (or by another transaction meanwhile): it stands
+        target = target or _peer_by_code(str(peer))
+        if not target.active:
+            raise InvalidInput(
+                _("Hệ thống liên thông “%(peer)s” đang ngừng kết nối."),
+                field="peer",
+                peer=target.code,
             )
-    except IntegrityError:
-        # Another transaction posted the same key meanwhile: theirs stands.
-        return OutboxMessage.objects.get(dedupe_key=dedupe_key)
+        if not _insert(connection, message, peer=target):  # the peer was resumed meanwhile
+            return OutboxMessage.objects.get(dedupe_key=dedupe_key)
     logger.info(
-        "outbox.posted message=%s peer=%s kind=%s stream=%s", message.pk, target.code, kind, stream
+        "outbox.posted message=%s peer=%s kind=%s stream=%s",
+        message.pk,
+        target.code if target else peer,
+        kind,
+        stream,
     )
     return message
+
+
+def post_to_active(
+    *, peer_code: str, kind: str, payload: dict[str, Any], stream: str, dedupe_key: str
+) -> OutboxMessage | None:
+    """``post`` to a peer that may be missing or paused, in one statement: the new message, or
+    None when no active peer has ``peer_code`` or ``dedupe_key`` was posted before."""
+    connection = _connection_in_transaction()
+    message = _new_message(kind, payload, stream, dedupe_key)
+    if not _insert(connection, message, peer_code=peer_code):
+        return None
+    logger.info(
+        "outbox.posted message=%s peer=%s kind=%s stream=%s", message.pk, peer_code, kind, stream
+    )
+    return message
+
+
+def _connection_in_transaction() -> BaseDatabaseWrapper:
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        raise RuntimeError("outbox.post must run inside the transaction of the change")
+    return connection
+
+
+def _new_message(kind: str, payload: dict[str, Any], stream: str, dedupe_key: str) -> OutboxMessage:
+    now = clock.now()
+    return OutboxMessage(
+        kind=kind,
+        stream=stream,
+        dedupe_key=dedupe_key,
+        payload=payload,
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+def _insert(
+    connection: BaseDatabaseWrapper,
+    message: OutboxMessage,
+    *,
+    peer: Peer | None = None,
+    peer_code: str | None = None,
+) -> bool:
+    """Insert ``message`` for ``peer``, or for the active peer ``peer_code`` read in the same
+    statement; whether a row went in. An existing ``dedupe_key`` inserts nothing (``ON
+    CONFLICT DO NOTHING``: no read before, no savepoint, and a concurrent transaction posting
+    the same key is waited for), and so does a missing or paused ``peer_code``."""
+    fields, to_peer, to_active_peer = _insert_statements(connection.alias)
+    values = [field.get_db_prep_save(field.pre_save(message, True), connection) for field in fields]
+    if peer is not None:
+        sql, params = to_peer, [*values, peer.pk]
+    else:
+        sql, params = to_active_peer, [*values, peer_code, True]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    message.pk, message.peer_id = row
+    if peer is not None:
+        message.peer = peer
+    message._state.adding = False
+    message._state.db = connection.alias
+    return True
+
+
+@functools.cache
+def _insert_statements(alias: str) -> tuple[list[Field[Any, Any]], str, str]:
+    """The fields an insert writes (all but the id and the peer, whose column comes last) and
+    its two statements: for a given peer's id, and for the active peer of a given code."""
+    quote = connections[alias].ops.quote_name
+    written = [field for field in OutboxMessage._meta.concrete_fields if not field.primary_key]
+    fields = [field for field in written if field.name != "peer"]
+    peer = next(field for field in written if field.name == "peer")
+    # A concrete field always has its column (the stubs allow None for others).
+    columns = ", ".join(quote(cast(str, field.column)) for field in [*fields, peer])
+    values = ", ".join(["%s"] * len(fields))
+    table = quote(OutboxMessage._meta.db_table)
+    conflict = f"ON CONFLICT ({quote('dedupe_key')}) DO NOTHING"
+    returning = f"RETURNING {quote('id')}, {quote(cast(str, peer.column))}"
+    # Names from the model's metadata only; every value is a bound parameter.
+    to_peer = f"INSERT INTO {table} ({columns}) VALUES ({values}, %s) {conflict} {returning}"  # noqa: S608
+    # SQLite reads "ON CONFLICT" after a SELECT only when the SELECT has a WHERE clause.
+    to_active_peer = (
+        f"INSERT INTO {table} ({columns}) SELECT {values}, {quote('id')} "  # noqa: S608
+        f"FROM {quote(Peer._meta.db_table)} WHERE {quote('code')} = %s AND {quote('active')} = %s "
+        f"{conflict} {returning}"
+    )
+    return fields, to_peer, to_active_peer
 
 
 def _peer_by_code(code: str) -> Peer:

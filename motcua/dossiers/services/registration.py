@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from motcua.catalog.eform import validate_form_data
 from motcua.catalog.rules import check_rules
 from motcua.catalog.selectors import get_current_procedure
-from motcua.core import clock
+from motcua.core import clock, refcache
 from motcua.core.errors import (
     Conflict,
     InvalidInput,
@@ -113,8 +113,9 @@ def register(
     idempotency_key: str | None,
     actor: Any,
 ) -> Dossier:
-    procedure = get_current_procedure(procedure_code)
-    center = routing.get_receiving_center(center_id)
+    with refcache.one_stamp():  # one version of the catalog and of the units
+        procedure = get_current_procedure(procedure_code)
+        center = routing.get_receiving_center(center_id)
     # Every error of the form and of the files in one answer (Decree 61/2018 Art. 15(3)).
     errors: list[InvalidInput] = []
     cleaned: dict[str, Any] | None = None

@@ -8,25 +8,33 @@ catalog again, or numbering its code in three statements, fails here first.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import transaction
 from django.test import Client
 
 from motcua.catalog.loader import load_catalog
 from motcua.catalog.models import FeeItem, RequiredDocument
 from motcua.conftest import World
 from motcua.core import refcache
+from motcua.core.errors import InvalidInput, NotFound
 from motcua.dossiers.models import Dossier
+from motcua.exchange import outbox
+from motcua.exchange.dvcqg import mapping, outbound
+from motcua.exchange.models import OutboxMessage, OutboxState, Peer, PeerKind
 from motcua.payments.models import Invoice
 
 pytestmark = pytest.mark.django_db
 
-# Once the procedure and the center are kept by the process: the reference stamp read three
-# times (procedure, center for the answer's field names, center for the service), then in the
-# transaction the code's number (one statement), the dossier, the invoice and its lines, the
-# history row, the audit entry and the national portal's peer looked up for the outbox.
-WARM_QUERIES = 3 + 7 + 2  # + the transaction's savepoint and its release in a test
+# Once the procedure and the center are kept by the process: the reference stamp read once for
+# both, then in the transaction the code's number (one statement), the dossier, the invoice and
+# its lines, the history row, the audit entry and the national portal's status message (one
+# insert that finds the active peer itself and skips a key already posted: with or without a
+# registered peer, the same statement).
+WARM_QUERIES = 1 + 7 + 2  # + the transaction's savepoint and its release in a test
 
 
 def post(client: Client, world: World, **changes: Any) -> Any:
@@ -125,3 +133,146 @@ def test_without_the_stamp_nothing_is_kept(world: World) -> None:
     assert refcache.cached("probe", 1, load) == 2
     refcache.Counter.objects.filter(key=refcache.STAMP_KEY).delete()
     assert [refcache.cached("probe", 1, load) for _ in range(2)] == [3, 4]
+
+
+# --- the national portal's status message of a submission --------------------------------------
+
+T0 = datetime(2026, 3, 2, 9, 15, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+
+
+def portal(*, active: bool = True) -> Peer:
+    return Peer.objects.create(
+        code=outbound.PEER_CODE,
+        name="Cổng Dịch vụ công quốc gia",
+        kind=PeerKind.PORTAL,
+        base_url="http://127.0.0.1:9",
+        secret="bi-mat-cua-cong",  # noqa: S106 (test secret)
+        active=active,
+    )
+
+
+def test_a_submission_with_the_portal_registered_writes_its_status_message(
+    world: World, client: Client, set_now: Any, django_assert_num_queries: Any
+) -> None:
+    set_now(T0)
+    peer = portal()
+    assert post(client, world).status_code == 201
+
+    with django_assert_num_queries(WARM_QUERIES):
+        response = post(client, world)
+
+    dossier = Dossier.objects.select_related(
+        "procedure", "receiving_agency", "competent_agency", "invoice"
+    ).get(pk=response.json()["id"])
+    event = dossier.events.get()
+    message = OutboxMessage.objects.get(stream=f"dossier:{dossier.pk}")
+    assert (message.peer_id, message.kind, message.dedupe_key) == (
+        peer.pk,
+        outbound.STATUS_KIND,
+        f"{outbound.STATUS_KIND}:{event.pk}",
+    )
+    assert (message.state, message.attempts, message.next_attempt_at, message.created_at) == (
+        OutboxState.PENDING,
+        0,
+        T0,
+        T0,
+    )
+    assert (message.lease_until, message.delivered_at, message.response) == (None, None, None)
+    assert message.payload == mapping.status_message(dossier, event, paid_on_portal=False)
+    record = message.payload["data"][0]
+    assert (record["MaHoSo"], record["SoThuTuCapNhat"], record["TrangThaiHoSo"]) == (
+        dossier.code,
+        event.pk,
+        1,
+    )
+    assert [line["Gia"] for line in record["DanhSachLePhi"]] == [
+        line.amount for line in dossier.invoice.lines.all()
+    ]
+
+
+def test_a_portal_paused_or_not_registered_gets_no_message(world: World) -> None:
+    without = world.submit()
+    peer = portal()
+    world.submit()  # the statement that writes the message reads the peer: no copy to outdate
+    Peer.objects.filter(pk=peer.pk).update(active=False)  # no model signal
+    paused = world.submit()
+    Peer.objects.filter(pk=peer.pk).update(active=True)
+    resumed = world.submit()
+
+    streams = set(OutboxMessage.objects.values_list("stream", flat=True))
+    assert f"dossier:{without.pk}" not in streams
+    assert f"dossier:{paused.pk}" not in streams
+    assert f"dossier:{resumed.pk}" in streams
+    assert OutboxMessage.objects.count() == 2
+
+
+def test_a_status_key_posted_again_keeps_the_first_message(world: World) -> None:
+    peer = portal()
+    dossier = world.submit()
+    first = OutboxMessage.objects.get()
+
+    with transaction.atomic():
+        again = outbox.post_to_active(
+            peer_code=peer.code,
+            kind=outbound.STATUS_KIND,
+            payload={"other": 1},
+            stream="khac",
+            dedupe_key=first.dedupe_key,
+        )
+    Peer.objects.filter(pk=peer.pk).update(active=False)
+    with transaction.atomic():
+        by_code = outbox.post(
+            peer=peer.code, kind="k", payload={}, stream="s", dedupe_key=first.dedupe_key
+        )
+
+    assert again is None
+    assert by_code.pk == first.pk
+    assert OutboxMessage.objects.get().payload == first.payload
+    assert first.stream == f"dossier:{dossier.pk}"
+
+
+def test_a_post_by_code_names_a_missing_or_paused_peer(world: World) -> None:
+    peer = portal(active=False)
+
+    with pytest.raises(NotFound) as missing, transaction.atomic():
+        outbox.post(peer="khong-co", kind="k", payload={}, stream="s", dedupe_key="a")
+    with pytest.raises(InvalidInput) as paused, transaction.atomic():
+        outbox.post(peer=peer.code, kind="k", payload={}, stream="s", dedupe_key="b")
+    with transaction.atomic():
+        nothing = outbox.post_to_active(
+            peer_code=peer.code, kind="k", payload={}, stream="s", dedupe_key="c"
+        )
+
+    assert (missing.value.field, paused.value.field, paused.value.code) == (
+        "peer",
+        "peer",
+        "invalid",
+    )
+    assert nothing is None
+    assert not OutboxMessage.objects.exists()
+
+
+# --- one stamp read for the reference reads of a submission -------------------------------------
+
+
+def test_inside_one_stamp_the_stamp_is_read_once(
+    world: World, django_assert_num_queries: Any
+) -> None:
+    calls: list[str] = []
+
+    def load(name: str) -> str:
+        calls.append(name)
+        return name
+
+    refcache.cached("probe", "a", lambda: load("a"))
+    refcache.cached("probe", "b", lambda: load("b"))
+    with django_assert_num_queries(1), refcache.one_stamp():
+        refcache.cached("probe", "a", lambda: load("a"))
+        with refcache.one_stamp():  # an inner block shares the outer one's read
+            refcache.cached("probe", "b", lambda: load("b"))
+    refcache.bump()
+    with django_assert_num_queries(2):
+        refcache.cached("probe", "a", lambda: load("a"))
+        refcache.cached("probe", "b", lambda: load("b"))
+
+    assert calls == ["a", "b", "a", "b"]

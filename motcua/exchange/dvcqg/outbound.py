@@ -61,9 +61,27 @@ def post_status(
     sender: Any, dossier: Dossier, action: str, event: DossierEvent, **kwargs: Any
 ) -> None:
     """Post the dossier's new status in the transaction of its change."""
+    if event.action == "submit":
+        # A new dossier's status reads nothing back (see ``mapping``): the portal peer is found
+        # by the statement that writes the message, the only statement of the submission's
+        # status, whether the peer is registered or not.
+        outbox.post_to_active(
+            peer_code=PEER_CODE,
+            kind=STATUS_KIND,
+            payload=mapping.status_message(
+                dossier, event, paid_on_portal=_paid_on_portal_now.get()
+            ),
+            stream=stream_of(dossier.pk),
+            dedupe_key=dedupe_key_of(event),
+        )
+        return
     peer = Peer.objects.filter(code=PEER_CODE, active=True).first()
     if peer is not None:
         _post(peer, dossier, event)
+
+
+def dedupe_key_of(event: DossierEvent) -> str:
+    return f"{STATUS_KIND}:{event.pk}"
 
 
 def _post(peer: Peer, dossier: Dossier, event: DossierEvent) -> OutboxMessage:
@@ -78,7 +96,7 @@ def _post(peer: Peer, dossier: Dossier, event: DossierEvent) -> OutboxMessage:
         kind=STATUS_KIND,
         payload=mapping.status_message(dossier, event, paid_on_portal=paid_on_portal),
         stream=stream_of(dossier.pk),
-        dedupe_key=f"{STATUS_KIND}:{event.pk}",
+        dedupe_key=dedupe_key_of(event),
     )
 
 
