@@ -108,7 +108,13 @@ def refresh(dossier_id: int) -> None:
         return
     from motcua.reports import totals
 
-    before = totals.contribution(dossier_id)
+    # The row as it was (locked): a closed dossier's figures leave its day's totals.
+    kept = list(
+        DossierFacts.objects.select_for_update()
+        .filter(dossier_id=dossier_id)
+        .values_list("anchor_at", flat=True)[:1]
+    )
+    before = totals.contribution(dossier_id) if kept and kept[0] is not None else []
     since = [at for at in (row["x_requested"], row["x_completed"]) if at is not None]
     complained = [at for at in (row["x_complaint"], row["x_unsatisfied"]) if at is not None]
     spent = row["x_supplement_time"]
@@ -139,7 +145,10 @@ def refresh(dossier_id: int) -> None:
         "channel": row["x_channel"],
     }
     values["anchor_at"], values["settled_at"] = totals.span(values)
-    DossierFacts.objects.update_or_create(dossier_id=dossier_id, defaults=values)
+    if kept:
+        DossierFacts.objects.filter(dossier_id=dossier_id).update(**values)
+    else:
+        DossierFacts.objects.create(dossier_id=dossier_id, **values)
     after = totals.contribution(dossier_id) if values["anchor_at"] is not None else []
     totals.apply(before, after)
 

@@ -29,7 +29,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.db import connections, router
 from django.db.models import (
@@ -334,17 +334,18 @@ def compose(
     group = {"f_group": F(column) if column else Value(None, output_field=CharField())}
 
     first, cut_day = window.days
-    summed = (
+    summed = cast(
+        "Iterable[dict[str, Any]]",
         FactsTotal.objects.using(rows.db)
         .filter(dimension=grouping, day__gte=first, day__lt=cut_day)
         .values("key")
-        .annotate(**{f"s_{name}": Sum(name) for name in TOTAL_NAMES})
+        .annotate(**{f"s_{name}": Sum(name) for name in TOTAL_NAMES}),
     )
     result: dict[Any, list[int]] = defaultdict(lambda: [0] * len(TOTAL_NAMES))
-    for row in summed:
-        total = result[decode(grouping, row["key"])]
+    for sums in summed:
+        total = result[decode(grouping, sums["key"])]
         for index, name in enumerate(TOTAL_NAMES):
-            total[index] += int(row[f"s_{name}"] or 0)
+            total[index] += int(sums[f"s_{name}"] or 0)
     for sign, queryset, facts in (
         (1, live, StoredFacts(start=start, moment=moment)),
         (-1, straddling, StoredFacts(start=EARLIEST, moment=LATEST)),
