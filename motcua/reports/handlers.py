@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models.signals import post_save
+from django.db.models.signals import post_save, pre_delete
 from django.dispatch import receiver
 
 from motcua.dossiers.models import Dossier, DossierEvent, DossierFile, FileKind, SupplementRequest
@@ -16,7 +16,7 @@ from motcua.exchange.outbox import message_delivered
 from motcua.payments.models import Invoice
 from motcua.reports import facts
 from motcua.reports.indicators import SYNC_KIND
-from motcua.reports.models import Appointment, Complaint, Rating
+from motcua.reports.models import Appointment, Complaint, DossierFacts, Rating
 
 # Events that give or move the appointment (NgayHenTra): reception, the fee completing
 # reception, the one rescheduling with an apology (Mẫu 04) and the second land appointment.
@@ -80,3 +80,12 @@ def file_saved(sender: Any, instance: DossierFile, **kwargs: Any) -> None:
 def status_delivered(sender: Any, kind: str, stream: str, **kwargs: Any) -> None:
     if kind == SYNC_KIND and stream.startswith("dossier:"):
         facts.refresh(int(stream.split(":", 1)[1]))
+
+
+@receiver(pre_delete, sender=DossierFacts)
+def facts_deleted(sender: Any, instance: DossierFacts, using: str, **kwargs: Any) -> None:
+    """A deleted dossier (its facts row goes with it) leaves the day totals."""
+    if instance.anchor_at is not None:
+        from motcua.reports import totals
+
+        totals.apply(totals.contribution(instance.dossier_id, using), [], using)

@@ -208,3 +208,13 @@ def test_cut_is_the_end_of_a_past_day_or_the_start_of_today() -> None:
     noon = totals.cut_of(start, at(6, 12))
     assert noon is not None and noon.cut == at(6, 0)
     assert totals.cut_of(at(6, 0), at(6, 12)) is None
+
+
+def test_a_deleted_dossier_leaves_the_totals(world: World, months: dict[str, Dossier]) -> None:
+    march = selectors.parse_period("2026-03-01", "2026-03-31", "2026-03-31", now=NOW)
+    # B's complaint and C's "not satisfied" (A's complaint came in April).
+    assert both_ways(march, "ward")[0][world.pleiku.ward.code]["complained"] == 2
+    Dossier.objects.filter(pk=months["B"].pk).delete()
+    kept, history = both_ways(march, "ward")
+    assert kept == history
+    assert kept[world.pleiku.ward.code]["complained"] == 1
