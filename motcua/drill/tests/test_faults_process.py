@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -45,7 +46,7 @@ SMALL = {
 }
 
 
-def test_the_four_faults_cost_time_and_lose_nothing() -> None:
+def test_the_four_faults_cost_time_and_lose_nothing(tmp_path: Path) -> None:
     if connection.vendor != "sqlite":
         # The drill's own server always has a SQLite database of its own: the suite's
         # PostgreSQL pass would repeat the very same run.
@@ -65,7 +66,7 @@ def test_the_four_faults_cost_time_and_lose_nothing() -> None:
         worker_now = server.worker.pid if server.worker else None
         starts = server.worker_starts
     finally:
-        server.stop()
+        server.stop(logs_to=tmp_path)
     report = evaluate(drill)
     faults = {fault["kind"]: fault for fault in report["faults"]}
 
@@ -74,7 +75,8 @@ def test_the_four_faults_cost_time_and_lose_nothing() -> None:
     assert all(fault["available"] for fault in faults.values())
     assert starts == 2 and worker_now != first_worker
     assert str(first_worker) in faults["worker_killed"]["detail"]
-    assert delayed_answers > 0  # the proxy held answers back while the peer was slow
+    # The proxy held answers back while the peer was slow.
+    assert delayed_answers > 0, (tmp_path / "worker.log").read_text()[-6000:]
     # The stand-in was restarted: the one running now holds only what came after the outage.
     assert drill.portal is not None and drill.portal["snapshots"] == 2
     assert portal_now["counts"]["applied"] < drill.portal["counts"]["applied"]

@@ -108,6 +108,38 @@ def test_an_exclusive_job_held_by_another_worker_is_skipped_until_its_lease_ends
     assert ran == ["w2"]
 
 
+@pytest.mark.django_db
+def test_after_the_clock_moved_back_jobs_run_at_once_instead_of_waiting_for_it(
+    only: Any, set_now: Any
+) -> None:
+    # A drill anchors the clock in the past (2025) after a worker planned its jobs on the real
+    # date; the next turns and the lease of a run cut short lie months ahead of the new time.
+    ran: list[str] = []
+
+    def count(worker_id: str) -> dict[str, Any]:
+        ran.append(worker_id)
+        return {"n": 1}
+
+    shared = schedule.Job("test.shared", "Chung", timedelta(seconds=1), count, exclusive=False)
+    held = schedule.Job("test.held", "Riêng", timedelta(minutes=5), count)
+    only(shared, held)
+    set_now(T0)
+    schedule.run_due(worker_id="real-date")
+    assert schedule._claim(held, T0 + timedelta(minutes=5)) is True  # a run cut short
+    moved_back = T0 - timedelta(days=250)
+    set_now(moved_back)
+
+    results = schedule.run_due(worker_id="drill")
+
+    assert [r.name for r in results] == ["test.shared", "test.held"]
+    assert ran == ["real-date", "real-date", "drill", "drill"]
+    row = PeriodicJobRun.objects.get(name="test.held")
+    assert (row.next_run_at, row.lease_until) == (moved_back + timedelta(minutes=5), None)
+    # ... and from there they keep their pace on the new clock.
+    set_now(moved_back + timedelta(minutes=4))
+    assert [r.name for r in schedule.run_due(worker_id="drill")] == ["test.shared"]
+
+
 def test_escalation_job_calls_the_escalation_service(world: Any, set_now: Any) -> None:
     """The registered job is the one behind ``motcua escalate``: an overdue dossier gets its
     notices once, however often the job runs."""
