@@ -24,7 +24,7 @@ from django.db import models, transaction
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from motcua.core import clock
+from motcua.core import clock, inserts
 from motcua.core.context import current_origin
 from motcua.core.models import GENESIS_HASH, AuditChainHead, AuditEntry
 
@@ -81,8 +81,7 @@ def record(
         # As the JSON column gives it back (keys as strings), so the hash is reproducible.
         data=json.loads(json.dumps(data or {})),
     )
-    entry.save(force_insert=True)
-    return entry
+    return inserts.insert(entry)  # never an update: the trail is append-only
 
 
 def seal_pending(*, limit: int = 5000, wait: bool = True) -> int:

@@ -16,7 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from motcua.core import audit, clock
+from motcua.core import audit, clock, inserts
 from motcua.core.errors import (
     InvalidInput,
     InvalidTransition,
@@ -90,17 +90,19 @@ def record_event(
 ) -> DossierEvent:
     user = actor if getattr(actor, "is_authenticated", False) else None
     agency = acting_agency(actor, dossier) if user else None
-    event = DossierEvent.objects.create(
-        dossier=dossier,
-        at=now,
-        action=action,
-        from_state=from_state,
-        to_state=dossier.state,
-        actor=user,
-        actor_label=audit.actor_label(actor),
-        agency=agency,
-        note=note,
-        data=data or {},
+    event = inserts.insert(
+        DossierEvent(
+            dossier=dossier,
+            at=now,
+            action=action,
+            from_state=from_state,
+            to_state=dossier.state,
+            actor=user,
+            actor_label=audit.actor_label(actor),
+            agency=agency,
+            note=note,
+            data=data or {},
+        )
     )
     audit.record(
         f"dossier.{action}",

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from motcua.catalog.eform import validate_form_data
 from motcua.catalog.rules import check_rules
 from motcua.catalog.selectors import get_current_procedure
-from motcua.core import clock, refcache
+from motcua.core import clock, inserts, refcache
 from motcua.core.errors import (
     Conflict,
     InvalidInput,
@@ -136,23 +136,25 @@ def register(
     competent = routing.competent_agency_for(procedure, center, cleaned)
     now = clock.now()
     with transaction.atomic():
-        dossier = Dossier.objects.create(
-            code=dossier_code(center, now),
-            procedure=procedure,
-            receiving_agency=center,
-            competent_agency=competent,
-            state=State.SUBMITTED,
-            channel=channel,
-            applicant_name=cleaned.get("requester_name", ""),
-            applicant_id_number=cleaned.get("requester_id_number", ""),
-            applicant_phone=cleaned.get("requester_phone", ""),
-            applicant_email=cleaned.get("requester_email", ""),
-            applicant_address=cleaned.get("requester_address", ""),
-            summary=_summary(procedure.name_vi, cleaned),
-            form_data=cleaned,
-            submitted_at=now,
-            access_token=secrets.token_urlsafe(24),
-            idempotency_key=idempotency_key,
+        dossier = inserts.insert(
+            Dossier(
+                code=dossier_code(center, now),
+                procedure=procedure,
+                receiving_agency=center,
+                competent_agency=competent,
+                state=State.SUBMITTED,
+                channel=channel,
+                applicant_name=cleaned.get("requester_name", ""),
+                applicant_id_number=cleaned.get("requester_id_number", ""),
+                applicant_phone=cleaned.get("requester_phone", ""),
+                applicant_email=cleaned.get("requester_email", ""),
+                applicant_address=cleaned.get("requester_address", ""),
+                summary=_summary(procedure.name_vi, cleaned),
+                form_data=cleaned,
+                submitted_at=now,
+                access_token=secrets.token_urlsafe(24),
+                idempotency_key=idempotency_key,
+            )
         )
         store_files(dossier, checked, FileKind.ATTACHMENT, now)
         payments.create_invoice(dossier, now=now)

@@ -14,14 +14,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import transaction
+from django.db.models.signals import post_save
 from django.test import Client
 
 from motcua.catalog.loader import load_catalog
 from motcua.catalog.models import FeeItem, RequiredDocument
 from motcua.conftest import World
-from motcua.core import refcache
+from motcua.core import inserts, refcache
 from motcua.core.errors import InvalidInput, NotFound
-from motcua.dossiers.models import Dossier
+from motcua.core.models import Counter
+from motcua.dossiers.models import Dossier, DossierEvent
 from motcua.exchange import outbox
 from motcua.exchange.dvcqg import mapping, outbound
 from motcua.exchange.models import OutboxMessage, OutboxState, Peer, PeerKind
@@ -276,3 +278,54 @@ def test_inside_one_stamp_the_stamp_is_read_once(
         refcache.cached("probe", "b", lambda: load("b"))
 
     assert calls == ["a", "b", "a", "b"]
+
+
+# --- rows written in one prepared statement -----------------------------------------------------
+
+
+def test_a_row_inserted_in_one_statement_is_the_row_save_writes(world: World) -> None:
+    dossier = world.submit()
+    signals: list[tuple[int, bool]] = []
+
+    def seen(sender: Any, instance: DossierEvent, created: bool, **kwargs: Any) -> None:
+        signals.append((instance.pk, created))
+
+    def event() -> DossierEvent:
+        return DossierEvent(
+            dossier=dossier,
+            at=T0,
+            action="submit",
+            from_state="",
+            to_state="submitted",
+            actor=world.pleiku.receiver,
+            actor_label="user:1",
+            agency=world.pleiku.center,
+            note="ghi chú",
+            data={"channel": 2, "list": [1, "hai"]},
+        )
+
+    post_save.connect(seen, sender=DossierEvent, dispatch_uid="test-inserts")
+    try:
+        by_save = DossierEvent.objects.create(**model_to_dict_of(event()))
+        by_insert = inserts.insert(event())
+    finally:
+        post_save.disconnect(sender=DossierEvent, dispatch_uid="test-inserts")
+
+    rows = {
+        row.pop("id"): row
+        for row in DossierEvent.objects.filter(pk__in=[by_save.pk, by_insert.pk]).values()
+    }
+    assert rows[by_insert.pk] == rows[by_save.pk]
+    assert signals == [(by_save.pk, True), (by_insert.pk, True)]
+    assert by_insert._state.adding is False
+    assert by_insert.pk > by_save.pk
+
+
+def model_to_dict_of(event: DossierEvent) -> dict[str, Any]:
+    names = ("dossier", "at", "action", "from_state", "to_state", "actor", "actor_label")
+    return {name: getattr(event, name) for name in (*names, "agency", "note", "data")}
+
+
+def test_an_insert_refuses_a_model_without_an_auto_increment_key(world: World) -> None:
+    with pytest.raises(TypeError, match="core.Counter"):
+        inserts.insert(Counter(key="thu", value=1))
