@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.utils import formats
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 if TYPE_CHECKING:
     from motcua.drill.runner import Call, Drill, FaultEvent, Record
@@ -488,12 +489,26 @@ def _cost_of_fault(drill: Drill, event: FaultEvent) -> dict[str, Any]:
     }
 
 
+# What an officer calls each fault (the scenario file names them by ``kind``).
+FAULT_LABELS = {
+    "portal_down": gettext_lazy("Cổng DVCQG ngừng hoạt động"),
+    "slow_peer": gettext_lazy("Cổng DVCQG trả lời chậm"),
+    "worker_killed": gettext_lazy("Tiến trình bị tắt đột ngột"),
+    "payment_notification_lost": gettext_lazy("Mất thông báo thanh toán"),
+}
+
+
+def fault_label(kind: str) -> str:
+    return str(FAULT_LABELS.get(kind, kind))
+
+
 def _faults(drill: Drill) -> list[dict[str, Any]]:
     rows = []
     events = sorted(drill.fault_events, key=lambda e: (e.at, e.kind))
     for event in events:
         row: dict[str, Any] = {
             "kind": event.kind,
+            "label": fault_label(event.kind),
             "at": event.at.isoformat(timespec="minutes"),
             "until": event.until.isoformat(timespec="minutes"),
             "available": event.available,
@@ -516,7 +531,7 @@ def _faults(drill: Drill) -> list[dict[str, Any]]:
     windows = [_fault_window(e) if e.available else None for e in events]
     for row, window in zip(rows, windows, strict=True):
         row["overlaps"] = [
-            {"kind": other["kind"], "at": other["at"]}
+            {"kind": other["kind"], "label": other["label"], "at": other["at"]}
             for other, other_window in zip(rows, windows, strict=True)
             if other is not row
             and window is not None
@@ -642,8 +657,8 @@ def findings(report: dict[str, Any]) -> list[dict[str, Any]]:
                 )
                 % {
                     "step": slowest["label"],
-                    "mean": slowest["mean_minutes"],
-                    "p95": slowest["p95_minutes"],
+                    "mean": _number(slowest["mean_minutes"]),
+                    "p95": _number(slowest["p95_minutes"]),
                 },
             }
         )
@@ -687,7 +702,7 @@ def _fault_finding(fault: dict[str, Any]) -> dict[str, Any]:
                 "Sự cố “%(kind)s” (%(at)s): chỉ giả lập được trên máy chủ diễn tập riêng (chạy "
                 "không có --target), chưa thử."
             )
-            % {"kind": kind, "at": fault["at"][11:16]},
+            % {"kind": fault_label(kind), "at": fault["at"][11:16]},
         }
     if kind == "payment_notification_lost":
         text = _(
@@ -698,8 +713,8 @@ def _fault_finding(fault: dict[str, Any]) -> dict[str, Any]:
             "at": fault["at"][11:16],
             "affected": fault["payments_affected"],
             "settled": fault["settled_anyway"],
-            "slow": fault["mean_settle_minutes_affected"],
-            "normal": fault["mean_settle_minutes_normal"],
+            "slow": _number(fault["mean_settle_minutes_affected"]),
+            "normal": _number(fault["mean_settle_minutes_normal"]),
         }
         failed = fault.get("payment_calls_failed") or {}
         if failed:
@@ -771,11 +786,17 @@ def _overlap_text(fault: dict[str, Any]) -> str:
     return " " + _(
         "Sự cố này trùng thời gian với %(others)s: các con số trên gồm cả ảnh hưởng của sự cố "
         "đó, không cộng dồn được."
-    ) % {"others": ", ".join(f"“{o['kind']}” ({o['at'][11:16]})" for o in overlaps)}
+    ) % {"others": ", ".join(f"“{fault_label(o['kind'])}” ({o['at'][11:16]})" for o in overlaps)}
 
 
 def _number(value: float | None) -> str:
-    return "—" if value is None else f"{value:g}"
+    """``value`` as the report's language writes it (6,7 in Vietnamese), at most 2 decimals."""
+    if value is None:
+        return "—"
+    rounded = round(value, 2)
+    return formats.number_format(
+        int(rounded) if rounded == int(rounded) else rounded, use_l10n=True
+    )
 
 
 def _reconciliation_finding(reconciliation: dict[str, Any]) -> dict[str, Any]:

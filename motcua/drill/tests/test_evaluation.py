@@ -90,6 +90,10 @@ def test_fault_cost_and_a_clean_reconciliation() -> None:
     assert fault["messages_delivered"] == 2
     assert fault["mean_delay_minutes"] == 12.5
     assert fault["max_delay_minutes"] == 15
+    # The finding writes them as Vietnamese does (decimal comma) and names the fault in words.
+    text = next(f["text"] for f in report["findings"] if f.get("fault") == "portal_down")
+    assert "chậm trung bình 12,5 phút (lâu nhất 15 phút)" in text
+    assert fault["label"] == "Cổng DVCQG ngừng hoạt động"
     # Before the fault messages took 0.5 and 1 minute: both waiting ones were later than that.
     assert fault["usual_p95_delay_minutes"] == 1
     assert fault["messages_delayed"] == 2
@@ -177,17 +181,25 @@ def test_a_failed_pay_call_is_not_read_as_a_lost_fee_and_overlaps_are_named() ->
     assert payment["payment_calls_failed"] == {"pay start": 1}
     assert (payment["not_recorded"], payment["paid_later"], payment["unpaid_at_end"]) == (0, 1, 0)
     # 14:21–14:40 meets the portal's 14:20–14:31.
-    assert payment["overlaps"] == [{"kind": "portal_down", "at": portal["at"]}]
-    assert portal["overlaps"] == [{"kind": "payment_notification_lost", "at": payment["at"]}]
+    assert payment["overlaps"] == [
+        {"kind": "portal_down", "label": "Cổng DVCQG ngừng hoạt động", "at": portal["at"]}
+    ]
+    assert portal["overlaps"] == [
+        {
+            "kind": "payment_notification_lost",
+            "label": "Mất thông báo thanh toán",
+            "at": payment["at"],
+        }
+    ]
     text = next(
         f["text"] for f in report["findings"] if f.get("fault") == "payment_notification_lost"
     )
     assert "2 khoản thanh toán không có thông báo, 1 khoản vẫn được ghi nhận" in text
     assert "1 khoản không đi hết các bước trả tiền vì lần gọi bị lỗi (“pay start”: 1)" in text
     assert "1 khoản đã thu xong về sau" in text and "0 khoản chưa thu khi kết thúc" in text
-    assert "trùng thời gian với “portal_down” (14:20)" in text
+    assert "trùng thời gian với “Cổng DVCQG ngừng hoạt động” (14:20)" in text
     portal_text = next(f["text"] for f in report["findings"] if f.get("fault") == "portal_down")
-    assert "trùng thời gian với “payment_notification_lost” (14:21)" in portal_text
+    assert "trùng thời gian với “Mất thông báo thanh toán” (14:21)" in portal_text
 
 
 def test_faults_apart_do_not_overlap() -> None:
