@@ -87,6 +87,10 @@ TIMES = (
     "synced_at",
 )
 FAR = datetime(9999, 12, 31, tzinfo=UTC)
+# Fewer whole days than this and the period is counted from the rows alone: the dossiers in
+# flight at the cut, counted twice (live, and subtracted as the totals have them), then cost
+# more than the days' closed dossiers they spare (bench/scale.py: a month's first days).
+MIN_DAYS = 10
 
 
 # --- a dossier's span -----------------------------------------------------------------------
@@ -306,9 +310,13 @@ def compose(
     rows: QuerySet[DossierFacts], start: datetime, moment: datetime, grouping: str
 ) -> dict[Any, dict[str, Any]] | None:
     """The figures of [start, moment] for the province in ``grouping`` from the totals and the
-    live remainder (three queries), or None when the period has no whole day to read."""
+    live remainder (three queries), or None when the period has fewer than ``MIN_DAYS`` whole
+    days to read."""
     window = cut_of(start, moment)
     if window is None:
+        return None
+    first, cut_day = window.days
+    if (cut_day - first).days < MIN_DAYS:
         return None
     from motcua.reports import facts as kept
 
@@ -333,7 +341,6 @@ def compose(
     column = DIMENSIONS[grouping]
     group = {"f_group": F(column) if column else Value(None, output_field=CharField())}
 
-    first, cut_day = window.days
     summed = cast(
         "Iterable[dict[str, Any]]",
         FactsTotal.objects.using(rows.db)

@@ -32,6 +32,13 @@ NOW = at(15, 12, month=4)
 GROUPINGS = ["province", "former_province", "ward", "agency", "procedure"]
 
 
+@pytest.fixture(autouse=True)
+def every_whole_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The totals read for any whole day, short periods too (they are left to the rows alone
+    by default, see ``test_a_short_period_is_counted_from_the_rows``)."""
+    monkeypatch.setattr(totals, "MIN_DAYS", 1)
+
+
 @pytest.fixture
 def months(world: World, land: Land, set_now: Callable[[datetime], None]) -> dict[str, Dossier]:
     """The March of ``scenario`` and, in April, late events on its dossiers and today's."""
@@ -218,3 +225,20 @@ def test_a_deleted_dossier_leaves_the_totals(world: World, months: dict[str, Dos
     kept, history = both_ways(march, "ward")
     assert kept == history
     assert kept[world.pleiku.ward.code]["complained"] == 1
+
+
+def test_a_short_period_is_counted_from_the_rows(
+    world: World, months: dict[str, Dossier], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(totals, "MIN_DAYS", 10)
+    for first, last, as_of, queries in (
+        ("2026-04-01", "2026-04-30", None, 3),  # 1/4 to 14/4: 14 whole days
+        ("2026-04-06", "2026-04-30", None, 1),  # 6/4 to 14/4: 9
+        ("2026-03-01", "2026-03-31", "2026-03-09", 1),  # 9
+        ("2026-03-01", "2026-03-31", "2026-03-10", 3),  # 10
+    ):
+        period = selectors.parse_period(first, last, as_of, now=NOW)
+        with CaptureQueriesContext(connection) as counted:
+            kept = normalised(selectors.aggregate(Dossier.objects.all(), period, "ward"))
+        assert len(counted) == queries, (first, as_of)
+        assert kept == both_ways(period, "ward")[1]
