@@ -1,6 +1,7 @@
 """A throw-away motcua for one drill, running what production runs: its own data folder (so its
 own SQLite database, unless ``database_url`` points elsewhere), the units, catalog and demo
-staff, API keys for every officer, gunicorn serving it on a free port of 127.0.0.1 in drill
+staff, signing keys (``motcua pki init``: receipts and results are signed as in production),
+API keys for every officer, gunicorn serving it on a free port of 127.0.0.1 in drill
 mode, the background worker (``motcua worker``: outbox, periodic jobs, on the drill's clock),
 the national portal's stand-in (that of ``motcua portal-sim``, started as
 ``python -m motcua.drill.portal`` to come back quickly after ``portal_down``) on a port of its
@@ -171,6 +172,8 @@ class DrillServer:
         for step in (
             motcua_command("migrate", "--noinput", "-v", "0"),
             motcua_command("setup", "--demo"),
+            # Signing keys of its own: receipts and results are signed, as in production.
+            motcua_command("pki", "init"),
             motcua_command("drill", "tokens", "--out", str(tokens_file)),
         ):
             subprocess.run(step, env=env, check=True, capture_output=True)  # noqa: S603

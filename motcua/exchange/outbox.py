@@ -22,11 +22,16 @@ Contract (other apps and connectors build on it; keep it stable):
     Kinds without a sender of their own go out as an envelope to the peer's generic inbox
     (``envelope_sender``: ``POST /api/lien-thong/tin-nhan`` with ``{kind, stream, payload}``).
 
+``@after_delivery(kind)`` registers ``after(message, reply)``, which writes what a delivery
+    of ``kind`` changes on our side (e.g. the status the national portal acknowledged) in the
+    transaction that records the message delivered.
+
 ``deliver_due(*, worker_id, transport=None, limit=100) -> DeliveryCounts``
-    What the worker runs: claims due messages one at a time (``select_for_update
-    (skip_locked=True)`` on PostgreSQL; SQLite serialises writers), leases each for
-    ``MOTCUA_OUTBOX_LEASE_SECONDS`` (a worker killed mid-delivery loses the lease and the
-    message is sent again: receivers de-duplicate by ``X-Motcua-Message-Id``).
+    What the worker runs: claims due messages in batches (``select_for_update
+    (skip_locked=True)`` on PostgreSQL; SQLite serialises writers), leases them for
+    ``MOTCUA_OUTBOX_LEASE_SECONDS``, sends them one by one and records the batch's outcomes in
+    one transaction (a worker killed mid-batch loses the lease and the messages are sent again:
+    receivers de-duplicate by ``X-Motcua-Message-Id``).
 
 ``retry_message(message_id, *, actor) -> OutboxMessage``
     The operator's "send again" for a failed or dead message (audited; attempts start over).
@@ -44,7 +49,7 @@ from typing import Any, cast
 from django.conf import settings
 from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Exists, Field, OuterRef, Q
+from django.db.models import Exists, F, Field, OuterRef, Q
 from django.dispatch import Signal
 from django.utils.translation import gettext_lazy as _
 
@@ -74,6 +79,21 @@ def sender(kind: str) -> Callable[[Sender], Sender]:
 
     def register(function: Sender) -> Sender:
         SENDERS[kind] = function
+        return function
+
+    return register
+
+
+AfterDelivery = Callable[[OutboxMessage, dict[str, Any]], None]
+AFTER_DELIVERY: dict[str, AfterDelivery] = {}
+
+
+def after_delivery(kind: str) -> Callable[[AfterDelivery], AfterDelivery]:
+    """Register what to write when a message of ``kind`` is recorded delivered (with the
+    peer's reply): it runs in the transaction that records it, so both stand or fall together."""
+
+    def register(function: AfterDelivery) -> AfterDelivery:
+        AFTER_DELIVERY[kind] = function
         return function
 
     return register
@@ -263,116 +283,208 @@ def due_messages(now: datetime) -> Any:
 
 def claim_next(*, worker_id: str, now: datetime | None = None) -> OutboxMessage | None:
     """Take the first due message for ``worker_id`` under a lease, or None."""
+    claimed = claim_batch(worker_id=worker_id, now=now, limit=1)
+    return claimed[0] if claimed else None
+
+
+def claim_batch(*, worker_id: str, now: datetime | None = None, limit: int) -> list[OutboxMessage]:
+    """Take up to ``limit`` due messages (in order, at most one per stream and peer) for
+    ``worker_id``, under one lease and in one transaction."""
     now = now or clock.now()
     lease = timedelta(seconds=settings.MOTCUA_OUTBOX_LEASE_SECONDS)
     if not due_messages(now).exists():
-        return None  # a read: an idle worker takes no write lock (SQLite) every second
+        return []  # a read: an idle worker takes no write lock (SQLite) every second
     with transaction.atomic():
         candidates = due_messages(now).select_for_update(skip_locked=True, of=("self",))
-        message = candidates.first()
-        if message is None:
-            return None
-        if message.state == OutboxState.SENDING:
-            logger.warning(
-                "outbox.lease_expired message=%s previous_worker=%s", message.pk, message.claimed_by
-            )
-        message.state = OutboxState.SENDING
-        message.attempts += 1
-        message.lease_until = now + lease
-        message.claimed_by = worker_id[:64]
-        message.save(update_fields=["state", "attempts", "lease_until", "claimed_by"])
-    return message
+        messages = list(candidates.select_related("peer")[:limit])
+        if not messages:
+            return []
+        for message in messages:
+            if message.state == OutboxState.SENDING:
+                logger.warning(
+                    "outbox.lease_expired message=%s previous_worker=%s",
+                    message.pk,
+                    message.claimed_by,
+                )
+            message.state = OutboxState.SENDING
+            message.attempts += 1
+            message.lease_until = now + lease
+            message.claimed_by = worker_id[:64]
+        OutboxMessage.objects.bulk_update(
+            messages, ["state", "attempts", "lease_until", "claimed_by"]
+        )
+    return messages
+
+
+@dataclass
+class _Outcome:
+    """What became of one claimed message: delivered (``reply``), failed (``reason``; its
+    peer unreachable: ``peer_down``), or not sent at all (``sent`` false: its peer was found
+    unreachable earlier in the batch, or time ran out)."""
+
+    message: OutboxMessage
+    reply: dict[str, Any] | None = None
+    reason: str = ""
+    permanent: bool = False
+    sent: bool = True
+    peer_down: bool = False
+
+
+def _send(message: OutboxMessage, transport: Transport) -> _Outcome:
+    send = SENDERS.get(message.kind, envelope_sender)
+    try:
+        return _Outcome(message, reply=send(message, transport))
+    except DeliveryError as exc:
+        return _Outcome(
+            message, reason=exc.reason, permanent=exc.permanent, peer_down=exc.unreachable
+        )
+    except Exception as exc:
+        logger.exception("outbox.sender_error message=%s kind=%s", message.pk, message.kind)
+        return _Outcome(message, reason=f"internal {type(exc).__name__}")
 
 
 def deliver(message: OutboxMessage, *, transport: Transport) -> str:
     """Send one claimed message and record the outcome; returns its new state."""
-    send = SENDERS.get(message.kind, envelope_sender)
-    try:
-        reply = send(message, transport)
-    except DeliveryError as exc:
-        return _record_failure(message, exc.reason, permanent=exc.permanent)
-    except Exception as exc:
-        logger.exception("outbox.sender_error message=%s kind=%s", message.pk, message.kind)
-        return _record_failure(message, f"internal {type(exc).__name__}", permanent=False)
-    return _record_delivery(message, reply)
+    return _record([_send(message, transport)])[0]
 
 
 def _record_delivery(message: OutboxMessage, reply: dict[str, Any]) -> str:
+    return _record([_Outcome(message, reply=reply)])[0]
+
+
+def _record(outcomes: list[_Outcome]) -> list[str]:
+    """Write what became of claimed messages, all in one transaction (one write lock for a
+    whole batch on SQLite); their new states, in order. The work each kind does on delivery
+    (``after_delivery``) and ``message_delivered`` run inside it."""
     now = clock.now()
+    states: list[str] = []
+    logs: list[tuple[str, OutboxMessage, str]] = []
     with transaction.atomic():
-        # Delivered is delivered, even if our lease ran out meanwhile.
-        delivered = (
-            OutboxMessage.objects.filter(pk=message.pk)
-            .exclude(state=OutboxState.DELIVERED)
-            .update(
-                state=OutboxState.DELIVERED,
-                delivered_at=now,
-                response=reply,
+        for outcome in outcomes:
+            message = outcome.message
+            if outcome.reply is not None:
+                states.append(OutboxState.DELIVERED)
+                # Delivered is delivered, even if our lease ran out meanwhile.
+                delivered = (
+                    OutboxMessage.objects.filter(pk=message.pk)
+                    .exclude(state=OutboxState.DELIVERED)
+                    .update(
+                        state=OutboxState.DELIVERED,
+                        delivered_at=now,
+                        response=outcome.reply,
+                        lease_until=None,
+                        last_error="",
+                    )
+                )
+                if delivered:
+                    if message.kind in AFTER_DELIVERY:
+                        AFTER_DELIVERY[message.kind](message, outcome.reply)
+                    message_delivered.send(
+                        sender=OutboxMessage,
+                        kind=message.kind,
+                        stream=message.stream,
+                        delivered_at=now,
+                    )
+                logs.append(("delivered", message, ""))
+                continue
+            # Only the holder of the claim records a failure; a later holder may have succeeded.
+            mine = OutboxMessage.objects.filter(
+                pk=message.pk, state=OutboxState.SENDING, claimed_by=message.claimed_by
+            )
+            if not outcome.sent:
+                # Not attempted: back as it was, its attempt not counted; after the base wait
+                # when its peer has just failed (no second knock at a door found shut).
+                before = OutboxState.PENDING if message.attempts <= 1 else OutboxState.FAILED
+                wait = backoff(1) if outcome.peer_down else timedelta(0)
+                mine.update(
+                    state=before,
+                    attempts=F("attempts") - 1,
+                    lease_until=None,
+                    next_attempt_at=now + wait,
+                )
+                states.append(before)
+                continue
+            dead = outcome.permanent or message.attempts >= settings.MOTCUA_OUTBOX_MAX_ATTEMPTS
+            state = OutboxState.DEAD if dead else OutboxState.FAILED
+            updated = mine.update(
+                state=state,
+                last_error=outcome.reason[:200],
                 lease_until=None,
-                last_error="",
+                next_attempt_at=now + backoff(message.attempts),
             )
-        )
-        if delivered:
-            message_delivered.send(
-                sender=OutboxMessage, kind=message.kind, stream=message.stream, delivered_at=now
+            states.append(state)
+            if updated:
+                logs.append(("failed", message, state))
+    for event, message, new_state in logs:
+        if event == "delivered":
+            logger.info(
+                "outbox.delivered message=%s peer=%s attempts=%s",
+                message.pk,
+                message.peer.code,
+                message.attempts,
             )
-    logger.info(
-        "outbox.delivered message=%s peer=%s attempts=%s",
-        message.pk,
-        message.peer.code,
-        message.attempts,
-    )
-    return OutboxState.DELIVERED
+        else:
+            logger.warning(
+                "outbox.failed message=%s peer=%s attempts=%s state=%s reason=%s",
+                message.pk,
+                message.peer.code,
+                message.attempts,
+                new_state,
+                next(o.reason for o in outcomes if o.message is message),
+            )
+    return states
 
 
-def _record_failure(message: OutboxMessage, reason: str, *, permanent: bool) -> str:
-    now = clock.now()
-    dead = permanent or message.attempts >= settings.MOTCUA_OUTBOX_MAX_ATTEMPTS
-    state = OutboxState.DEAD if dead else OutboxState.FAILED
-    with transaction.atomic():
-        # Only the holder of the claim records a failure; a later holder may have succeeded.
-        updated = OutboxMessage.objects.filter(
-            pk=message.pk, state=OutboxState.SENDING, claimed_by=message.claimed_by
-        ).update(
-            state=state,
-            last_error=reason[:200],
-            lease_until=None,
-            next_attempt_at=now + backoff(message.attempts),
-        )
-    if updated:
-        logger.warning(
-            "outbox.failed message=%s peer=%s attempts=%s state=%s reason=%s",
-            message.pk,
-            message.peer.code,
-            message.attempts,
-            state,
-            reason,
-        )
-    return state
+# Messages claimed and recorded together by a sweep: fewer write transactions (SQLite has one
+# writer at a time), each message still sent on its own.
+BATCH = 20
 
 
 def deliver_due(
     *, worker_id: str, transport: Transport | None = None, limit: int = 100
 ) -> DeliveryCounts:
-    """Deliver due messages one by one (at most ``limit``); what happened, counted. A transport
-    made here serves the whole sweep (its connections are reused) and is closed at its end."""
+    """Deliver due messages (at most ``limit``), claimed and recorded in batches and sent one
+    by one; what happened, counted. A peer that fails is not asked again within the batch,
+    and a batch stops sending once half its lease has gone (the rest go back unsent). A
+    transport made here serves the whole sweep (its connections are reused) and is closed at
+    its end."""
     own = default_transport() if transport is None else None
     transport = transport or own
     assert transport is not None  # noqa: S101
     counts = DeliveryCounts()
+    half_lease = timedelta(seconds=settings.MOTCUA_OUTBOX_LEASE_SECONDS / 2)
     try:
-        for _i in range(limit):
-            message = claim_next(worker_id=worker_id)
-            if message is None:
+        while counts.attempted < limit:
+            claimed_at = clock.now()
+            batch = claim_batch(
+                worker_id=worker_id, now=claimed_at, limit=min(BATCH, limit - counts.attempted)
+            )
+            if not batch:
                 break
-            state = deliver(message, transport=transport)
-            counts.ids.append(message.pk)
-            if state == OutboxState.DELIVERED:
-                counts.delivered += 1
-            elif state == OutboxState.DEAD:
-                counts.dead += 1
-            else:
-                counts.failed += 1
+            outcomes = []
+            failed_peers: set[int] = set()
+            for message in batch:
+                if message.peer_id in failed_peers:
+                    outcomes.append(_Outcome(message, sent=False, peer_down=True))
+                elif clock.now() - claimed_at > half_lease:
+                    outcomes.append(_Outcome(message, sent=False))
+                else:
+                    outcome = _send(message, transport)
+                    outcomes.append(outcome)
+                    if outcome.peer_down:
+                        failed_peers.add(message.peer_id)
+            for outcome, state in zip(outcomes, _record(outcomes), strict=True):
+                if not outcome.sent:
+                    continue
+                counts.ids.append(outcome.message.pk)
+                if state == OutboxState.DELIVERED:
+                    counts.delivered += 1
+                elif state == OutboxState.DEAD:
+                    counts.dead += 1
+                else:
+                    counts.failed += 1
+            if not any(outcome.sent for outcome in outcomes):
+                break
     finally:
         if isinstance(own, HttpTransport):
             own.close()

@@ -33,10 +33,13 @@ class DeliveryError(Exception):
     itself: a 4xx answer) are not retried; the others are, with backoff. ``reason`` is short
     and carries no personal data: it is shown to operators."""
 
-    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+    def __init__(self, reason: str, *, permanent: bool = False, unreachable: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason[:200]
         self.permanent = permanent
+        # No answer at all (refused, reset, timed out): the peer's other messages would fare
+        # the same just now.
+        self.unreachable = unreachable
 
 
 def encode_body(body: dict[str, Any]) -> bytes:
@@ -113,9 +116,9 @@ class HttpTransport:
         try:
             response = self._client().post(url, content=raw, headers=headers)
         except httpx.TimeoutException as exc:
-            raise DeliveryError(f"timeout ({type(exc).__name__})") from exc
+            raise DeliveryError(f"timeout ({type(exc).__name__})", unreachable=True) from exc
         except httpx.HTTPError as exc:
-            raise DeliveryError(f"network ({type(exc).__name__})") from exc
+            raise DeliveryError(f"network ({type(exc).__name__})", unreachable=True) from exc
         return _reply_of(response)
 
 

@@ -70,6 +70,9 @@ def test_the_four_faults_cost_time_and_lose_nothing(tmp_path: Path) -> None:
     report = evaluate(drill)
     faults = {fault["kind"]: fault for fault in report["faults"]}
 
+    # Receipts and results were signed, as in production (the instance has keys of its own).
+    assert "pki: not initialised" not in (tmp_path / "server.log").read_text()
+
     # Every fault happened, on the processes the scenario names.
     assert set(faults) == {"payment_notification_lost", "worker_killed", "portal_down", "slow_peer"}
     assert all(fault["available"] for fault in faults.values())

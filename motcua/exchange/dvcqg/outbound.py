@@ -102,15 +102,20 @@ def _post(peer: Peer, dossier: Dossier, event: DossierEvent) -> OutboxMessage:
 
 @outbox.sender(STATUS_KIND)
 def send_status(message: OutboxMessage, transport: Transport) -> dict[str, Any]:
-    """Deliver one status message and record what the portal acknowledged."""
+    """Deliver one status message (what the portal acknowledged is kept by ``acknowledged``)."""
     reply = transport.post(
         message.peer, mapping.STATUS_PATH, message.payload, message_id=str(message.message_id)
     )
     if not mapping.is_success(reply):
         raise DeliveryError(f"portal error {str(reply.get('error_code'))[:20]}")
+    return reply
+
+
+@outbox.after_delivery(STATUS_KIND)
+def acknowledged(message: OutboxMessage, reply: dict[str, Any]) -> None:
+    """Keep what the portal acknowledged, in the transaction that records the delivery."""
     code, sequence, status = mapping.sequence_of(message.payload)
     record_acknowledgement(code, sequence=sequence, status=status)
-    return reply
 
 
 def record_acknowledgement(code: str, *, sequence: int, status: int) -> bool:
@@ -119,20 +124,32 @@ def record_acknowledgement(code: str, *, sequence: int, status: int) -> bool:
 
     The update is conditional in the database itself, so two workers acknowledging the same
     dossier at once (a lease that ran out) can never put an older status back."""
-    dossier_id = Dossier.objects.filter(code=code).values_list("pk", flat=True).first()
-    if dossier_id is None:
-        return False
-    values = {"sequence": sequence, "status": status, "acknowledged_at": clock.now()}
-    moved = StatusSync.objects.filter(dossier_id=dossier_id, sequence__lt=sequence).update(**values)
-    if not moved and not StatusSync.objects.filter(dossier_id=dossier_id).exists():
-        try:
-            with transaction.atomic():
-                StatusSync.objects.create(dossier_id=dossier_id, **values)
-            moved = 1
-        except IntegrityError:
-            moved = StatusSync.objects.filter(dossier_id=dossier_id, sequence__lt=sequence).update(
-                **values
-            )
+    with transaction.atomic():
+        # The dossier's row first, as every change of a dossier takes it (then its facts):
+        # recorded with the delivery, whose facts row the reports refresh next, a later lock
+        # on it (PostgreSQL checks the new row's foreign key at commit) would close a cycle
+        # with an officer's action on the same dossier.
+        dossier_id = (
+            Dossier.objects.filter(code=code)
+            .select_for_update(no_key=True, of=("self",))
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if dossier_id is None:
+            return False
+        values = {"sequence": sequence, "status": status, "acknowledged_at": clock.now()}
+        moved = StatusSync.objects.filter(dossier_id=dossier_id, sequence__lt=sequence).update(
+            **values
+        )
+        if not moved and not StatusSync.objects.filter(dossier_id=dossier_id).exists():
+            try:
+                with transaction.atomic():
+                    StatusSync.objects.create(dossier_id=dossier_id, **values)
+                moved = 1
+            except IntegrityError:
+                moved = StatusSync.objects.filter(
+                    dossier_id=dossier_id, sequence__lt=sequence
+                ).update(**values)
     if moved:
         logger.info(
             "dvcqg.acknowledged dossier=%s sequence=%s status=%s", dossier_id, sequence, status

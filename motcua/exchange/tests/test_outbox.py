@@ -7,7 +7,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from motcua.core.errors import Forbidden, InvalidInput, InvalidTransition, NotFound
 from motcua.core.models import AuditEntry
@@ -224,3 +225,75 @@ def test_messages_to_a_paused_peer_wait(peer: Peer) -> None:
     assert outbox.deliver_due(worker_id="w1", transport=_transport(peer, handler)).attempted == 0
     Peer.objects.filter(pk=peer.pk).update(active=True)
     assert outbox.deliver_due(worker_id="w1", transport=_transport(peer, handler)).delivered == 1
+
+
+# --- batches ------------------------------------------------------------------------------------
+
+
+def test_a_sweep_claims_and_records_a_batch_in_two_transactions(peer: Peer) -> None:
+    handler = FlakyPeer()
+    for seq in range(1, 6):
+        _post(peer, seq, stream=f"dossier:{seq}")
+
+    with CaptureQueriesContext(connection) as queries:
+        counts = outbox.deliver_due(worker_id="w1", transport=_transport(peer, handler))
+
+    assert counts.as_dict() == {"delivered": 5, "failed": 0, "dead": 0}
+    assert [body["payload"]["seq"] for _id, body in handler.received] == [1, 2, 3, 4, 5]
+    # Inside the test's transaction each atomic block is a savepoint: one to claim the five,
+    # one to record them (one at a time, it was ten).
+    savepoints = [q for q in queries.captured_queries if q["sql"].startswith("SAVEPOINT")]
+    assert len(savepoints) == 2
+    assert set(OutboxMessage.objects.values_list("state", "attempts")) == {
+        (OutboxState.DELIVERED, 1)
+    }
+
+
+def test_an_unreachable_peer_is_asked_once_per_batch(peer: Peer, set_now: Any) -> None:
+    set_now(T0)
+    asked: list[str] = []
+
+    def refused(path: str, body: dict[str, Any], message_id: str) -> dict[str, Any]:
+        asked.append(message_id)
+        raise DeliveryError("network (ConnectError)", unreachable=True)
+
+    transport = InProcessTransport()
+    transport.route(peer.code, outbox.ENVELOPE_PATH, refused)
+    first, *others = [_post(peer, seq, stream=f"dossier:{seq}") for seq in range(1, 4)]
+
+    counts = outbox.deliver_due(worker_id="w1", transport=transport)
+
+    assert counts.as_dict() == {"delivered": 0, "failed": 1, "dead": 0}
+    assert asked == [str(first.message_id)]
+    failed = OutboxMessage.objects.get(pk=first.pk)
+    assert (failed.state, failed.attempts) == (OutboxState.FAILED, 1)
+    assert failed.next_attempt_at == T0 + outbox.backoff(1)
+    # The others were not tried: no attempt counted, back in the queue after the same wait.
+    for message in OutboxMessage.objects.filter(pk__in=[m.pk for m in others]):
+        assert (message.state, message.attempts, message.lease_until) == ("pending", 0, None)
+        assert message.next_attempt_at == T0 + outbox.backoff(1)
+
+
+def test_a_batch_stops_sending_at_half_its_lease_and_the_rest_go_in_the_next(
+    peer: Peer, set_now: Any, settings: Any
+) -> None:
+    settings.MOTCUA_OUTBOX_LEASE_SECONDS = 60
+    set_now(T0)
+    received: list[int] = []
+
+    def slow(path: str, body: dict[str, Any], message_id: str) -> dict[str, Any]:
+        received.append(body["payload"]["seq"])
+        set_now(T0 + timedelta(seconds=31 * len(received)))  # each answer takes 31 s
+        return {"ok": True}
+
+    transport = InProcessTransport()
+    transport.route(peer.code, outbox.ENVELOPE_PATH, slow)
+    for seq in range(1, 4):
+        _post(peer, seq, stream=f"dossier:{seq}")
+
+    counts = outbox.deliver_due(worker_id="w1", transport=transport)
+
+    # Each batch sent one message before half its lease (30 s) had gone: three batches.
+    assert counts.as_dict() == {"delivered": 3, "failed": 0, "dead": 0}
+    assert received == [1, 2, 3]
+    assert list(OutboxMessage.objects.values_list("attempts", flat=True)) == [1, 1, 1]

@@ -150,7 +150,11 @@ def test_sync_rate_counts_statuses_delivered_to_the_national_portal(
             message = outbox.post(
                 peer=portal,
                 kind="dvcqg.status",
-                payload={"code": month[name].code},
+                # A status message as the portal's mapping writes it (the worker records
+                # the portal's acknowledgement of it with the delivery).
+                payload={
+                    "data": [{"MaHoSo": month[name].code, "SoThuTuCapNhat": 1, "TrangThaiHoSo": 1}]
+                },
                 stream=f"dossier:{month[name].pk}",
                 dedupe_key=f"test:{name}",
             )
