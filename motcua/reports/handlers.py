@@ -1,6 +1,7 @@
 """Reactions to the dossier lifecycle: keep each appointment as it was given, and keep each
 dossier's facts row (``motcua.reports.facts``) in step with its history, in the same
-transaction as the change."""
+transaction as the change. Rows loaded as they are (``raw``: a restore's ``loaddata``) change
+nothing: the facts and the day totals are restored with them."""
 
 from __future__ import annotations
 
@@ -41,35 +42,44 @@ def keep_appointment(
 
 
 @receiver(post_save, sender=DossierEvent)
-def event_recorded(sender: Any, instance: DossierEvent, created: bool, **kwargs: Any) -> None:
-    if instance.to_state in FACT_STATES:
+def event_recorded(
+    sender: Any, instance: DossierEvent, created: bool, raw: bool = False, **kwargs: Any
+) -> None:
+    if instance.to_state in FACT_STATES and not raw:
         facts.refresh(instance.dossier_id)
 
 
 @receiver(post_save, sender=Appointment)
 @receiver(post_save, sender=Rating)
 @receiver(post_save, sender=Complaint)
-def dossier_fact_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
-    facts.refresh(instance.dossier_id)
+def dossier_fact_saved(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    if not raw:
+        facts.refresh(instance.dossier_id)
 
 
 @receiver(post_save, sender=SupplementRequest)
-def supplement_saved(sender: Any, instance: SupplementRequest, **kwargs: Any) -> None:
-    if instance.stage == "appraisal":
+def supplement_saved(
+    sender: Any, instance: SupplementRequest, raw: bool = False, **kwargs: Any
+) -> None:
+    if instance.stage == "appraisal" and not raw:
         facts.refresh(instance.dossier_id)
 
 
 @receiver(post_save, sender=Invoice)
-def invoice_saved(sender: Any, instance: Invoice, created: bool, **kwargs: Any) -> None:
+def invoice_saved(
+    sender: Any, instance: Invoice, created: bool, raw: bool = False, **kwargs: Any
+) -> None:
     # A new invoice is read with the reception (the first kept fact); a payment changes it.
-    if not created:
+    if not created and not raw:
         facts.refresh(instance.dossier_id)
 
 
 @receiver(post_save, sender=DossierFile)
-def file_saved(sender: Any, instance: DossierFile, **kwargs: Any) -> None:
+def file_saved(sender: Any, instance: DossierFile, raw: bool = False, **kwargs: Any) -> None:
     # The files of a submission are read with the reception; results and later attachments
     # change the "digitised" fact.
+    if raw:
+        return
     if instance.kind == FileKind.RESULT or (
         instance.kind == FileKind.ATTACHMENT and instance.dossier.state != State.SUBMITTED
     ):
