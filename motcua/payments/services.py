@@ -442,6 +442,10 @@ def _expire(
 # the outbox, and a gateway answering slowly must not hold that up. The rest waits for the next
 # run (every 5 minutes).
 REFRESH_BUDGET_SECONDS = 30.0
+# The gateway's notification comes within seconds and a payer back on our page settles the
+# attempt there: the periodic query is for those that neither did. Younger attempts are
+# mostly payers still on the bank's page, and asking about them cost a busy worker its time.
+REFRESH_AFTER = timedelta(minutes=5)
 
 
 def refresh_open_attempts(
@@ -452,15 +456,15 @@ def refresh_open_attempts(
     budget_seconds: float = REFRESH_BUDGET_SECONDS,
     monotonic: Callable[[], float] = time.monotonic,
 ) -> dict[str, int]:
-    """Reconcile the open attempts older than a minute (a periodic task), pending ones before
-    those already ``unknown``, oldest first, for at most ``budget_seconds``; counts by state,
-    with ``left`` for the attempts put off to the next run."""
+    """Reconcile the open attempts older than ``REFRESH_AFTER`` (a periodic task), pending ones
+    before those already ``unknown``, oldest first, for at most ``budget_seconds``; counts by
+    state, with ``left`` for the attempts put off to the next run."""
     from motcua.payments.selectors import list_open_attempts
 
     provider = provider or gateway.get_provider()
     now = now or clock.now()
     counts: dict[str, int] = {}
-    due = list(list_open_attempts(started_before=now - timedelta(minutes=1))[:limit])
+    due = list(list_open_attempts(started_before=now - REFRESH_AFTER)[:limit])
     due.sort(key=lambda attempt: attempt.state != AttemptState.PENDING)  # stable: oldest first
     stop = monotonic() + budget_seconds
     for index, attempt in enumerate(due):

@@ -386,9 +386,15 @@ def test_a_refresh_run_stops_at_its_budget_pending_attempts_first(
     provider.query = query  # type: ignore[method-assign]
     ticks = iter(range(0, 1000, 20))  # every look at the clock: 20 more seconds gone
 
+    # Younger than five minutes, the payers may still be on the bank's page: nobody is asked.
+    young = services.refresh_open_attempts(
+        provider=provider, now=attempts[0].created_at + timedelta(minutes=4, seconds=59)
+    )
+    assert (young, asked) == ({}, [])
+
     counts = services.refresh_open_attempts(
         provider=provider,
-        now=attempts[-1].created_at + timedelta(minutes=5),
+        now=attempts[-1].created_at + timedelta(minutes=6),
         budget_seconds=30,
         monotonic=lambda: float(next(ticks)),
     )
