@@ -248,6 +248,9 @@ class Drill:
         self.units: list[Unit] = []
         self.branches: dict[str, Branch] = {}
         self.records: list[Record] = []
+        # The records by their dossier code, as the server gave it (looked up for every item of
+        # every worklist an officer reads).
+        self._codes: dict[str, Record] = {}
         self.calls: list[Call] = []
         self.fault_events: list[FaultEvent] = []
         self._open_faults: list[tuple[Fault, FaultEvent]] = []
@@ -474,6 +477,7 @@ class Drill:
                 record.submitted = True
                 record.dossier_id = body["id"]
                 record.code = body["code"]
+                self._codes[record.code] = record
                 record.access_token = body["access_token"]
                 record.fee = (body.get("invoice") or {}).get("amount", 0) or 0
                 record.actions["submit"] = self._now()
@@ -603,7 +607,9 @@ class Drill:
         if record is None:
             return action in ("receive_file",)  # an incoming file is always taken in
         if action == "record_cash_payment":
-            return record.pays == "counter"  # online payers: the officer waits for the gateway
+            # Online payers: the officer waits for the gateway. A citizen at the counter pays
+            # during the visit; a colleague does not take the fee of the one at the desk.
+            return record.pays == "counter" and record.channel != "counter"
         if action in ("process_land", "obligations"):
             return "receive_file" in record.actions  # the paper file must be at the branch
         if action == "return_result" and record.land:
@@ -722,6 +728,7 @@ class Drill:
         desk = response.json()
         record.submitted = True
         record.dossier_id, record.code = desk["id"], desk["code"]
+        self._codes[record.code] = record
         record.fee = (desk.get("invoice") or {}).get("amount", 0) or 0
         record.branch = desk["competent_agency"]["slug"] if record.land else ""
         record.actions["submit"] = self._now()
@@ -736,10 +743,7 @@ class Drill:
         return next(unit for unit in self.units if unit.ward == ward)
 
     def _record_of(self, code: str) -> Record | None:
-        return self._by_code().get(code)
-
-    def _by_code(self) -> dict[str, Record]:
-        return {record.code: record for record in self.records if record.code}
+        return self._codes.get(code)
 
     # --- faults ---------------------------------------------------------------------------------
 
