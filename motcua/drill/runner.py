@@ -560,9 +560,14 @@ class Drill:
             worked = False
             if role == "receiver" and isinstance(unit, Unit):
                 worked = await self._counter_visit(client, unit, token) or worked
+            # The tab badges first, as an officer glances at them: only a tab with dossiers is
+            # opened (one request when there is nothing to do, not one per tab).
+            waiting = await self._tab_counts(client, token, [tab for tab, _a, _s in tabs])
             for tab, action, step in tabs:
                 if self.stopping:
                     break
+                if waiting is not None and not waiting.get(tab):
+                    continue
                 item = await self._next_item(client, unit, token, tab, index, count, action)
                 if item is None:
                     continue
@@ -577,6 +582,19 @@ class Drill:
             timeout = min(IDLE_POLL_MINUTES * 60 / self.scenario.factor, MAX_IDLE_REAL_SECONDS)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), timeout)
+
+    async def _tab_counts(
+        self, client: httpx.AsyncClient, token: str, tabs: list[str]
+    ) -> dict[str, int] | None:
+        """How many dossiers each of ``tabs`` holds; None if the server did not say."""
+        response = await self.call(
+            client, "GET /worklist/counts", "GET", "/api/worklist/counts", token=token,
+            params={"tabs": ",".join(tabs)},
+        )  # fmt: skip
+        if response is None or response.status_code != 200:
+            return None
+        counts: dict[str, int] = response.json()["counts"]
+        return counts
 
     async def _next_item(
         self,

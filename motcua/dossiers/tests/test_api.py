@@ -599,6 +599,39 @@ class WorklistTest(ApiWorld):
         assert len(response.json()["items"]) == 3
 
 
+class WorklistCountsTest(ApiWorld):
+    def test_each_tab_counts_what_its_rows_list_in_one_query(self) -> None:
+        accepted = self.accepted()["id"]
+        for _ in range(2):
+            self.submit()
+
+        def rows(name: str) -> int:
+            response = self.call("get", "/api/worklist", {"tab": name}, as_user=self.receiver)
+            return int(response.json()["count"])
+
+        # The key and its officer, the officer's units, then all the counts at once.
+        with self.assertNumQueries(3):
+            response = self.call("get", "/api/worklist/counts", as_user=self.receiver)
+        counts = response.json()["counts"]
+        assert counts["new"] == 2 and counts["due_today"] == 1
+        assert {name: counts[name] for name in counts} == {name: rows(name) for name in counts}
+        assert Dossier.objects.get(pk=accepted).state == "accepted"
+        some = self.call(
+            "get", "/api/worklist/counts", {"tabs": "new, to_return"}, as_user=self.receiver
+        )
+        assert some.json() == {"counts": {"new": 2, "to_return": 0}}
+
+    def test_an_unknown_tab_is_named(self) -> None:
+        response = self.call(
+            "get", "/api/worklist/counts", {"tabs": "new,moi"}, as_user=self.receiver
+        )
+        error = self.assert_error(response, 422, "unknown_tab", "tabs")
+        assert error["message"] == "Không có ngăn “moi” trong danh sách việc."
+
+    def test_officers_only(self) -> None:
+        self.assert_error(self.call("get", "/api/worklist/counts"), 401, "unauthenticated")
+
+
 class TrackTest(ApiWorld):
     def test_the_public_status_holds_no_personal_data(self) -> None:
         submitted = self.submit()
