@@ -146,6 +146,15 @@ _TYPE_ERRORS = {
 }
 
 
+# A number out of its range: the rule in words, with its bound (the pydantic context's key).
+_BOUNDS = {
+    "greater_than_equal": (_("“%(name)s” phải từ %(limit)s trở lên."), "ge"),
+    "greater_than": (_("“%(name)s” phải lớn hơn %(limit)s."), "gt"),
+    "less_than_equal": (_("“%(name)s” không được lớn hơn %(limit)s."), "le"),
+    "less_than": (_("“%(name)s” phải nhỏ hơn %(limit)s."), "lt"),
+}
+
+
 def _field_error(item: dict[str, Any]) -> InvalidInput:
     field = _field_path(item.get("loc", ()))
     kind = str(item.get("type", ""))
@@ -164,10 +173,9 @@ def _field_error(item: dict[str, Any]) -> InvalidInput:
             name=field,
             limit=ctx.get("max_length"),
         )
-    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        return InvalidInput(
-            _("“%(name)s” nằm ngoài khoảng cho phép."), field=field, code="range", name=field
-        )
+    if kind in _BOUNDS:
+        message, bound = _BOUNDS[kind]
+        return InvalidInput(message, field=field, code="range", name=field, limit=ctx.get(bound))
     if kind in ("literal_error", "enum"):
         return InvalidInput(
             _("“%(name)s” phải là một trong: %(expected)s."),

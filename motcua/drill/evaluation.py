@@ -536,8 +536,9 @@ def _faults(drill: Drill) -> list[dict[str, Any]]:
             if other is not row
             and window is not None
             and other_window is not None
-            and other_window[0] <= window[1]
-            and window[0] <= other_window[1]
+            # Spans that only touch (one ends as the other begins) share nothing.
+            and other_window[0] < window[1]
+            and window[0] < other_window[1]
         ]
     return rows
 

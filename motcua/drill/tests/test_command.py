@@ -62,6 +62,17 @@ def test_a_bad_factor_is_refused_before_anything_runs(tmp_path: Path, factor: st
     assert not out.exists()
 
 
+@pytest.mark.parametrize("factor", ["abc", "12x"])
+def test_a_factor_that_is_not_a_number_is_named(tmp_path: Path, factor: str) -> None:
+    out = tmp_path / "reports"
+    text = error_of("run", scenario_file(tmp_path), "--out", str(out), f"--factor={factor}")
+    assert text.split("\n") == [
+        "--factor: “--factor” phải là một số, vd. 12 hoặc 1.5. [number]",
+        "--factor: “--factor” must be a number, e.g. 12 or 1.5. [number]",
+    ]
+    assert not out.exists()
+
+
 def test_a_missing_tokens_file_names_the_option(tmp_path: Path) -> None:
     text = error_of(
         "run", scenario_file(tmp_path), "--target", "http://127.0.0.1:9",

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from motcua.drill.evaluation import evaluate
 from motcua.drill.runner import Call, Drill, FaultEvent, Record, Unit
 from motcua.drill.scenario import parse_scenario
@@ -202,10 +204,11 @@ def test_a_failed_pay_call_is_not_read_as_a_lost_fee_and_overlaps_are_named() ->
     assert "trùng thời gian với “Mất thông báo thanh toán” (14:21)" in portal_text
 
 
-def test_faults_apart_do_not_overlap() -> None:
+@pytest.mark.parametrize("start", [35, 31])  # apart, and beginning as the portal came back
+def test_faults_apart_do_not_overlap(start: int) -> None:
     drill = drill_with(MESSAGES, None)
     drill.fault_events.append(
-        FaultEvent("payment_notification_lost", at(35), at(40), True, "share 1")
+        FaultEvent("payment_notification_lost", at(start), at(40), True, "share 1")
     )
     report = evaluate(drill)
     assert [f["overlaps"] for f in report["faults"]] == [[], []]

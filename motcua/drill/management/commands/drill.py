@@ -35,7 +35,8 @@ class Command(BaseCommand):
         run.add_argument("--target", help="URL of a running motcua in drill mode")
         run.add_argument("--tokens", help="with --target: the file of `motcua drill tokens`")
         run.add_argument("--out", default="reports", help="folder of the report")
-        run.add_argument("--factor", type=float, help="override the compression factor")
+        # Read as text and checked with the other inputs: a bilingual error, exit status 1.
+        run.add_argument("--factor", help="override the compression factor")
         run.add_argument("--workers", type=int, default=2, help="gunicorn workers (own server)")
         run.add_argument("--no-progress", action="store_true")
         check = commands.add_parser("check", help="check a scenario file")
@@ -89,13 +90,25 @@ class Command(BaseCommand):
         tokens = None
         if options["tokens"]:
             tokens = read_tokens(Path(options["tokens"]))
+        factor = None
+        if options["factor"] is not None:
+            try:
+                factor = float(options["factor"])
+            except ValueError:
+                not_a_number = InvalidInput(
+                    _("“%(name)s” phải là một số, vd. 12 hoặc 1.5."),
+                    field="--factor",
+                    code="number",
+                    name="--factor",
+                )
+                raise CommandError(bilingual(not_a_number)) from None
         try:
             result = run_drill(
                 scenario,
                 target=options["target"],
                 tokens=tokens,
                 out=Path(options["out"]),
-                factor=options["factor"],
+                factor=factor,
                 workers=options["workers"],
                 progress=not options["no_progress"],
             )
