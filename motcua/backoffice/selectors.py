@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Exists, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import translation
 from django.utils.functional import Promise
@@ -407,24 +407,8 @@ def tab_groups_for(user: User, now: datetime) -> list[TabGroup]:
 
 
 def count_tabs(user: User, tabs: list[Tab]) -> dict[str, int]:
-    """How many dossiers each tab holds, in one query of one counting subquery per tab.
-
-    Each tab's condition names its unit and (but for a few custody tabs) open states, so each
-    subquery reads an index and the dossiers it counts, never the units' whole history: one
-    aggregate with a filter per tab would read every dossier the user may see (a land branch
-    sees a hundred thousand in a year and a half)."""
-    if not tabs:
-        return {}
-    visible = permissions.visible_to(user).order_by()
-    counts = {
-        f"t{index}": Subquery(
-            visible.filter(tab.condition).annotate(n=Func(F("pk"), function="COUNT")).values("n"),
-            output_field=IntegerField(),
-        )
-        for index, tab in enumerate(tabs)
-    }
-    row = User.objects.filter(pk=user.pk).annotate(**counts).values_list(*counts).get()
-    return {tab.ident: row[index] or 0 for index, tab in enumerate(tabs)}
+    """How many dossiers each tab holds, in one query (``permissions.count_visible``)."""
+    return permissions.count_visible(user, {tab.ident: tab.condition for tab in tabs})
 
 
 def list_tab(user: User, tab: Tab) -> QuerySet[Dossier]:

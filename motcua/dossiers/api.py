@@ -26,13 +26,10 @@ from django.conf import settings
 from django.db.models import (
     Exists,
     F,
-    Func,
-    IntegerField,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
 )
 from django.http import FileResponse, HttpRequest
 from django.utils import translation
@@ -53,11 +50,16 @@ from motcua.dossiers.models import (
     Transfer,
     TransferMeans,
 )
-from motcua.dossiers.permissions import allowed_actions, memberships_of, visible_to
+from motcua.dossiers.permissions import (
+    allowed_actions,
+    count_visible,
+    memberships_of,
+    visible_to,
+)
 from motcua.dossiers.states import ACTION_LABELS, OPEN_FOR_PROCESSING, State
 from motcua.dossiers.uploads import Upload
 from motcua.org.api import NotAuthenticated, officer_auth, officer_of
-from motcua.org.models import SERVICE_CENTER_KINDS, Agency, User
+from motcua.org.models import SERVICE_CENTER_KINDS, Agency
 
 router = Router(tags=["Hồ sơ"])
 
@@ -677,18 +679,8 @@ def worklist_counts(request: HttpRequest, tabs: str = "") -> dict[str, dict[str,
                 tab=name[:40],
             )
     now = clock.now()
-    visible = visible_to(user).order_by()
-    subqueries = {
-        f"t{index}": Subquery(
-            visible.filter(_tab_filter(name, user, now))
-            .annotate(n=Func(F("pk"), function="COUNT"))
-            .values("n"),
-            output_field=IntegerField(),
-        )
-        for index, name in enumerate(asked)
-    }
-    row = User.objects.filter(pk=user.pk).annotate(**subqueries).values_list(*subqueries).get()
-    return {"counts": {name: row[index] or 0 for index, name in enumerate(asked)}}
+    conditions = {name: _tab_filter(name, user, now) for name in asked}
+    return {"counts": count_visible(user, conditions)}
 
 
 @router.get("/worklist", response=list[WorklistItemOut], auth=officer_auth, url_name="worklist")

@@ -220,7 +220,10 @@ def _insert_statements(alias: str) -> tuple[list[Field[Any, Any]], str, str]:
     conflict = f"ON CONFLICT ({quote('dedupe_key')}) DO NOTHING"
     returning = f"RETURNING {quote('id')}, {quote(cast(str, peer.column))}"
     # Names from the model's metadata only; every value is a bound parameter.
-    to_peer = f"INSERT INTO {table} ({columns}) VALUES ({values}, %s) {conflict} {returning}"  # noqa: S608
+    to_peer = (
+        f"INSERT INTO {table} ({columns}) VALUES ({values}, %s) "  # noqa: S608
+        f"{conflict} {returning}"
+    )
     # SQLite reads "ON CONFLICT" after a SELECT only when the SELECT has a WHERE clause.
     to_active_peer = (
         f"INSERT INTO {table} ({columns}) SELECT {values}, {quote('id')} "  # noqa: S608
@@ -358,7 +361,7 @@ def _record(outcomes: list[_Outcome]) -> list[str]:
     (``after_delivery``) and ``message_delivered`` run inside it."""
     now = clock.now()
     states: list[str] = []
-    logs: list[tuple[str, OutboxMessage, str]] = []
+    logs: list[tuple[_Outcome, str]] = []  # written after the commit
     with transaction.atomic():
         for outcome in outcomes:
             message = outcome.message
@@ -385,7 +388,7 @@ def _record(outcomes: list[_Outcome]) -> list[str]:
                         stream=message.stream,
                         delivered_at=now,
                     )
-                logs.append(("delivered", message, ""))
+                logs.append((outcome, OutboxState.DELIVERED))
                 continue
             # Only the holder of the claim records a failure; a later holder may have succeeded.
             mine = OutboxMessage.objects.filter(
@@ -414,9 +417,10 @@ def _record(outcomes: list[_Outcome]) -> list[str]:
             )
             states.append(state)
             if updated:
-                logs.append(("failed", message, state))
-    for event, message, new_state in logs:
-        if event == "delivered":
+                logs.append((outcome, state))
+    for outcome, new_state in logs:
+        message = outcome.message
+        if new_state == OutboxState.DELIVERED:
             logger.info(
                 "outbox.delivered message=%s peer=%s attempts=%s",
                 message.pk,
@@ -430,7 +434,7 @@ def _record(outcomes: list[_Outcome]) -> list[str]:
                 message.peer.code,
                 message.attempts,
                 new_state,
-                next(o.reason for o in outcomes if o.message is message),
+                outcome.reason,
             )
     return states
 

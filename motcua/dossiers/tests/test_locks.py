@@ -41,7 +41,9 @@ def _locked_tables(queries: Any) -> list[str]:
         elif " JOIN " in query["sql"]:
             found.append("<every joined table>")
         else:
-            found.append(re.search(r' FROM ("\w+")', query["sql"]).group(1))  # type: ignore[union-attr]
+            table = re.search(r' FROM ("\w+")', query["sql"])
+            assert table is not None, query["sql"]
+            found.append(table.group(1))
     return found
 
 
