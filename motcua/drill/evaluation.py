@@ -13,10 +13,10 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.utils import formats
+from django.utils import dateformat, formats, numberformat, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
@@ -604,15 +604,15 @@ def _totals(
 
 def findings(report: dict[str, Any]) -> list[dict[str, Any]]:
     """Plain-language conclusions, each with a machine kind; the HTML shows these very texts."""
-    items: list[dict[str, Any]] = []
+    items: list[dict[str, Any]] = [_window_finding(report)]
     totals = report["totals"]
     figures = {
-        "units": totals["units"],
-        "received": totals["units_received"],
-        "none": totals["units"] - totals["units_received"],
-        "submitted": totals["submitted"],
-        "returned": totals["returned"],
-        "open": totals["open_at_end"],
+        "units": number(totals["units"]),
+        "received": number(totals["units_received"]),
+        "none": number(totals["units"] - totals["units_received"]),
+        "submitted": number(totals["submitted"]),
+        "returned": number(totals["returned"]),
+        "open": number(totals["open_at_end"]),
     }
     # Units that received nothing are not counted as receiving (a small scenario, a low rate).
     summary = (
@@ -620,7 +620,7 @@ def findings(report: dict[str, Any]) -> list[dict[str, Any]]:
             "%(units)s đơn vị nhận %(submitted)s hồ sơ; đã trả kết quả %(returned)s, "
             "còn dở dang %(open)s."
         )
-        if figures["none"] == 0
+        if totals["units"] == totals["units_received"]
         else _(
             "%(received)s trong %(units)s đơn vị tham gia nhận %(submitted)s hồ sơ "
             "(%(none)s đơn vị không có hồ sơ nào); đã trả kết quả %(returned)s, còn dở dang "
@@ -640,7 +640,10 @@ def findings(report: dict[str, Any]) -> list[dict[str, Any]]:
                 "kind": "behind",
                 "units": [u["ward"] for u in behind],
                 "text": _("%(count)s đơn vị chậm (còn hồ sơ dở dang hoặc trả trễ hạn): %(names)s.")
-                % {"count": len(behind), "names": names + ("…" if len(behind) > 10 else "")},
+                % {
+                    "count": number(len(behind)),
+                    "names": names + ("…" if len(behind) > 10 else ""),
+                },
             }
         )
     else:
@@ -658,8 +661,8 @@ def findings(report: dict[str, Any]) -> list[dict[str, Any]]:
                 )
                 % {
                     "step": slowest["label"],
-                    "mean": _number(slowest["mean_minutes"]),
-                    "p95": _number(slowest["p95_minutes"]),
+                    "mean": number(slowest["mean_minutes"]),
+                    "p95": number(slowest["p95_minutes"]),
                 },
             }
         )
@@ -671,7 +674,8 @@ def findings(report: dict[str, Any]) -> list[dict[str, Any]]:
             "kind": "errors",
             "text": _("Không có lỗi khi gọi API.")
             if not errors
-            else _("%(count)s lần gọi API bị lỗi; xem bảng lỗi và ví dụ.") % {"count": errors},
+            else _("%(count)s lần gọi API bị lỗi; xem bảng lỗi và ví dụ.")
+            % {"count": number(errors)},
         }
     )
     items.append(_reconciliation_finding(report["reconciliation"]))
@@ -684,13 +688,37 @@ def findings(report: dict[str, Any]) -> list[dict[str, Any]]:
                 "Không mất gì: %(count)s hồ sơ máy chủ đã xác nhận đều có trên máy chủ, với đủ "
                 "các bước đã làm."
             )
-            % {"count": lost["acknowledged"]}
+            % {"count": number(lost["acknowledged"])}
             if lost["count"] == 0
             else _("MẤT DỮ LIỆU: %(count)s mục đã được xác nhận nhưng máy chủ không có.")
-            % {"count": lost["count"]},
+            % {"count": number(lost["count"])},
         }
     )
     return items
+
+
+def _window_finding(report: dict[str, Any]) -> dict[str, Any]:
+    """The headline figures of the window: dossiers submitted, received and returned in it."""
+    scenario, totals = report["scenario"], report["totals"]
+    start, end = (datetime.fromisoformat(moment) for moment in scenario["window"])
+    return {
+        "kind": "window",
+        "submitted": totals["submitted_in_window"],
+        "received": totals["received_in_window"],
+        "returned": totals["returned_in_window"],
+        "text": _(
+            "Trong khung giờ %(start)s–%(end)s ngày %(date)s: %(submitted)s hồ sơ được nộp, "
+            "%(received)s hồ sơ được tiếp nhận, %(returned)s hồ sơ được trả kết quả."
+        )
+        % {
+            "start": f"{start:%H:%M}",
+            "end": f"{end:%H:%M}",
+            "date": report_date(start.date()),
+            "submitted": number(totals["submitted_in_window"]),
+            "received": number(totals["received_in_window"]),
+            "returned": number(totals["returned_in_window"]),
+        },
+    }
 
 
 def _fault_finding(fault: dict[str, Any]) -> dict[str, Any]:
@@ -712,10 +740,10 @@ def _fault_finding(fault: dict[str, Any]) -> dict[str, Any]:
             "trung bình %(slow)s phút so với %(normal)s phút bình thường."
         ) % {
             "at": fault["at"][11:16],
-            "affected": fault["payments_affected"],
-            "settled": fault["settled_anyway"],
-            "slow": _number(fault["mean_settle_minutes_affected"]),
-            "normal": _number(fault["mean_settle_minutes_normal"]),
+            "affected": number(fault["payments_affected"]),
+            "settled": number(fault["settled_anyway"]),
+            "slow": number(fault["mean_settle_minutes_affected"]),
+            "normal": number(fault["mean_settle_minutes_normal"]),
         }
         failed = fault.get("payment_calls_failed") or {}
         if failed:
@@ -723,29 +751,29 @@ def _fault_finding(fault: dict[str, Any]) -> dict[str, Any]:
                 "%(count)s khoản không đi hết các bước trả tiền vì lần gọi bị lỗi (%(calls)s), "
                 "không phải vì mất thông báo."
             ) % {
-                "count": sum(failed.values()),
-                "calls": ", ".join(f"“{call}”: {n}" for call, n in sorted(failed.items())),
+                "count": number(sum(failed.values())),
+                "calls": ", ".join(f"“{call}”: {number(n)}" for call, n in sorted(failed.items())),
             }
         if fault.get("not_recorded"):
             text += " " + _(
                 "%(count)s khoản đã trả trên cổng thanh toán nhưng chưa được ghi nhận khi người "
                 "nộp quay về."
-            ) % {"count": fault["not_recorded"]}
+            ) % {"count": number(fault["not_recorded"])}
         if fault.get("paid_later") or fault.get("unpaid_at_end"):
             text += " " + _(
                 "Trong các khoản chưa được ghi nhận lúc đó, %(paid)s khoản đã thu xong về sau "
                 "(nộp tại quầy hoặc đối soát), %(unpaid)s khoản chưa thu khi kết thúc."
-            ) % {"paid": fault["paid_later"], "unpaid": fault["unpaid_at_end"]}
+            ) % {"paid": number(fault["paid_later"]), "unpaid": number(fault["unpaid_at_end"])}
         return {"kind": "fault", "fault": kind, "text": text + _overlap_text(fault)}
     figures = {
         "at": fault["at"][11:16],
         "until": (fault.get("restored_at") or fault["until"])[11:16],
         "detail": fault["detail"],
-        "waiting": fault["messages_waiting"],
-        "delayed": fault["messages_delayed"],
-        "mean": _number(fault["mean_delay_minutes"]),
-        "max": _number(fault["max_delay_minutes"]),
-        "failed": fault["failed_calls"],
+        "waiting": number(fault["messages_waiting"]),
+        "delayed": number(fault["messages_delayed"]),
+        "mean": number(fault["mean_delay_minutes"]),
+        "max": number(fault["max_delay_minutes"]),
+        "failed": number(fault["failed_calls"]),
         "undelivered": fault["messages_undelivered"],
     }
     if kind == "worker_killed":
@@ -754,7 +782,13 @@ def _fault_finding(fault: dict[str, Any]) -> dict[str, Any]:
             "chờ gửi lúc đó, %(delayed)s tin chậm hơn bình thường, chậm trung bình %(mean)s "
             "phút; %(failed)s lần gọi API lỗi, %(retried)s hồ sơ được gửi lại (cùng khóa chống "
             "trùng), %(duplicates)s hồ sơ bị nhân đôi."
-        ) % (figures | {"retried": fault["retried_submissions"], "duplicates": fault["duplicates"]})
+        ) % (
+            figures
+            | {
+                "retried": number(fault["retried_submissions"]),
+                "duplicates": number(fault["duplicates"]),
+            }
+        )
     elif kind == "portal_down":
         text = (
             _(
@@ -774,7 +808,9 @@ def _fault_finding(fault: dict[str, Any]) -> dict[str, Any]:
             % figures
         )
     if figures["undelivered"]:
-        text += " " + _("Còn %(count)s tin chưa gửi được.") % {"count": figures["undelivered"]}
+        text += " " + _("Còn %(count)s tin chưa gửi được.") % {
+            "count": number(figures["undelivered"])
+        }
     else:
         text += " " + _("Không mất tin nào.")
     return {"kind": "fault", "fault": kind, "text": text + _overlap_text(fault)}
@@ -790,14 +826,29 @@ def _overlap_text(fault: dict[str, Any]) -> str:
     ) % {"others": ", ".join(f"“{fault_label(o['kind'])}” ({o['at'][11:16]})" for o in overlaps)}
 
 
-def _number(value: float | None) -> str:
-    """``value`` as the report's language writes it (6,7 in Vietnamese), at most 2 decimals."""
+def number(value: float | None) -> str:
+    """``value`` as the report's language writes it, at most 2 decimals: thousands grouped and
+    the decimal comma in Vietnamese (1.018; 6,7), the other way round in English (1,018; 6.7).
+    Django's Vietnamese format names the separators but no grouping: the grouping is given
+    here."""
     if value is None:
         return "—"
     rounded = round(value, 2)
-    return formats.number_format(
-        int(rounded) if rounded == int(rounded) else rounded, use_l10n=True
+    return numberformat.format(
+        int(rounded) if rounded == int(rounded) else rounded,
+        str(formats.get_format("DECIMAL_SEPARATOR")),
+        grouping=3,
+        thousand_sep=str(formats.get_format("THOUSAND_SEPARATOR")),
+        force_grouping=True,
     )
+
+
+def report_date(day: date) -> str:
+    """A day of the report: 25/06/2025 in Vietnamese, 25 June 2025 in English (never the ISO
+    form, which Vietnamese readers do not use, nor 06/25, which they would misread)."""
+    if (translation.get_language() or "vi").startswith("vi"):
+        return day.strftime("%d/%m/%Y")
+    return dateformat.format(day, "j F Y")
 
 
 def _reconciliation_finding(reconciliation: dict[str, Any]) -> dict[str, Any]:
@@ -806,12 +857,12 @@ def _reconciliation_finding(reconciliation: dict[str, Any]) -> dict[str, Any]:
     portal = reconciliation["portal"]
     payments = reconciliation["payments"]
     figures = {
-        "on_server": dossiers["on_server"],
-        "created": dossiers["created"],
-        "messages": outbox["messages"],
-        "undelivered": outbox["undelivered"],
-        "settled": payments["settled"],
-        "fees": payments["with_fee"],
+        "on_server": number(dossiers["on_server"]),
+        "created": number(dossiers["created"]),
+        "messages": number(outbox["messages"]),
+        "undelivered": number(outbox["undelivered"]),
+        "settled": number(payments["settled"]),
+        "fees": number(payments["with_fee"]),
     }
     if portal["checked"]:
         text = _(
@@ -819,7 +870,7 @@ def _reconciliation_finding(reconciliation: dict[str, Any]) -> dict[str, Any]:
             "%(messages)s tin, còn %(undelivered)s tin chưa gửi; Cổng DVCQG giả lập giữ đúng "
             "trạng thái mới nhất của %(arrived)s/%(owed)s hồ sơ; %(settled)s/%(fees)s khoản "
             "lệ phí đã thu."
-        ) % (figures | {"arrived": portal["arrived"], "owed": portal["owed"]})
+        ) % (figures | {"arrived": number(portal["arrived"]), "owed": number(portal["owed"])})
     else:
         text = (
             _(

@@ -13,6 +13,8 @@ from django.template.loader import render_to_string
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from motcua.drill.evaluation import number
+
 CSV_COLUMNS = (
     "ward",
     "name",
@@ -100,13 +102,14 @@ def unit_chart(units: list[dict[str, Any]]) -> SafeString:
             (8, "returned_in_window", COLORS["returned"]),
         ):
             width = bar_area * unit[key] / peak
-            body.append(_rect(label_width, y + offset, width, 4, color, f"{key}: {unit[key]}"))
+            tip = f"{key}: {number(unit[key])}"
+            body.append(_rect(label_width, y + offset, width, 4, color, tip))
         body.append(
             _text(
                 label_width + bar_area + 6,
                 y + 10,
-                f"{unit['submitted_in_window']}/{unit['received_in_window']}/"
-                f"{unit['returned_in_window']}",
+                f"{number(unit['submitted_in_window'])}/{number(unit['received_in_window'])}/"
+                f"{number(unit['returned_in_window'])}",
                 size=10,
             )
         )
@@ -126,7 +129,8 @@ def step_chart(steps: list[dict[str, Any]]) -> SafeString:
         body.append(
             _rect(label_width, y + 12, bar_area * p95 / peak, 10, COLORS["returned"], "p95")
         )
-        body.append(_text(label_width + bar_area + 6, y + 14, f"{mean} / {p95} phút"))
+        shown = f"{number(step['mean_minutes'])} / {number(step['p95_minutes'])} phút"
+        body.append(_text(label_width + bar_area + 6, y + 14, shown))
     return _svg(label_width + bar_area + 110, 20 + row * len(steps), body, "Thời gian từng khâu")
 
 
@@ -148,7 +152,8 @@ def latency_chart(rows: list[dict[str, Any]]) -> SafeString:
             _text(
                 label_width + bar_area + 6,
                 y + 13,
-                f"{item['p50_ms']:.0f} / {item['p95_ms']:.0f} / {item['p99_ms']:.0f} ms",
+                " / ".join(number(round(item[key])) for key in ("p50_ms", "p95_ms", "p99_ms"))
+                + " ms",
                 size=10,
             )
         )
