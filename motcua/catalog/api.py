@@ -6,7 +6,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.db.models import Count, Window
+from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema
@@ -20,6 +21,7 @@ from motcua.catalog.selectors import (
 )
 from motcua.core import clock
 from motcua.core.errors import InvalidInput
+from motcua.core.pagination import MAX_PAGE
 from motcua.deadlines.calendar import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -125,10 +127,30 @@ class ProcedureDetailOut(ProcedureOut):
         return fee_items_in_force(obj, today, settings.MOTCUA_PROVINCE_CODE)
 
 
+PROCEDURES_PAGE_SIZE = 50  # as the other lists of the API (motcua.core.pagination)
+
+
+class ProcedurePages(Schema):
+    """The page parameters of the other lists, with the same bounds."""
+
+    page: int = Field(1, ge=1, le=MAX_PAGE)
+    page_size: int | None = Field(None, ge=1, le=1000)
+
+
 @router.get("/procedures", response=list[ProcedureOut], url_name="procedures")
-def list_procedures(request: HttpRequest) -> Any:
-    """The procedures in force (current versions), by code."""
-    return list_current_procedures()
+def list_procedures(
+    request: HttpRequest, response: HttpResponse, pages: Query[ProcedurePages]
+) -> Any:
+    """The procedures in force (current versions), by code, 50 a page (``page``, ``page_size``
+    as on the other lists). The body stays a plain list, as clients of this endpoint read it;
+    the number of procedures in force is in the ``X-Total-Count`` header."""
+    size = pages.page_size or PROCEDURES_PAGE_SIZE
+    start = (pages.page - 1) * size
+    procedures = list_current_procedures()
+    # One query: the page, each row carrying the count of all rows; past the end, a count.
+    rows = list(procedures.annotate(in_force=Window(Count("pk")))[start : start + size])
+    response["X-Total-Count"] = str(rows[0].in_force if rows else procedures.count())
+    return rows
 
 
 @router.get("/procedures/{code}", response=ProcedureDetailOut, url_name="procedure")
