@@ -27,11 +27,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-import httpx
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from motcua.core.errors import InvalidInput, MotcuaError
+from motcua.drill import http
 from motcua.drill.scenario import MAX_FACTOR, Fault, Group, Scenario
 
 logger = logging.getLogger(__name__)
@@ -272,7 +272,7 @@ class Drill:
 
     async def call(
         self,
-        client: httpx.AsyncClient,
+        client: http.Client,
         label: str,
         method: str,
         url: str,
@@ -280,7 +280,7 @@ class Drill:
         token: str | None = None,
         dossier: str = "",
         **kwargs: Any,
-    ) -> httpx.Response | None:
+    ) -> http.Response | None:
         headers = dict(kwargs.pop("headers", {}) or {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -289,12 +289,12 @@ class Drill:
         try:
             try:
                 response = await client.request(method, url, headers=headers, **kwargs)
-            except (httpx.RemoteProtocolError, httpx.ReadError):
+            except http.Disconnected:
                 if method != "GET":
                     raise
                 # A read is safe to repeat once: the connection may have been closed under it.
                 response = await client.request(method, url, headers=headers, **kwargs)
-        except httpx.HTTPError as error:
+        except http.TransportError as error:
             ms = (time.perf_counter() - started) * 1000
             self.calls.append(
                 Call(label, 0, ms, at, type(error).__name__, str(error)[:200], dossier)
@@ -313,7 +313,7 @@ class Drill:
 
     # --- set-up ---------------------------------------------------------------------------------
 
-    async def discover_units(self, client: httpx.AsyncClient) -> None:
+    async def discover_units(self, client: http.Client) -> None:
         """The service centers taking part, read from the public API."""
         centers: list[dict[str, Any]] = []
         page = 1
@@ -398,7 +398,7 @@ class Drill:
                 return name
         return next(name for name, share in shares.items() if share > 0)
 
-    async def count_on_server(self, client: httpx.AsyncClient) -> int:
+    async def count_on_server(self, client: http.Client) -> int:
         response = await self.call(
             client, "GET /worklist (admin)", "GET", "/api/worklist", token=self.tokens["admin"],
             params={"tab": "all", "page_size": 1},
@@ -415,7 +415,7 @@ class Drill:
             )
         return int(response.json()["count"])
 
-    async def set_clock(self, client: httpx.AsyncClient) -> None:
+    async def set_clock(self, client: http.Client) -> None:
         lead = 2.0
         response = await client.put(
             "/api/drill/clock",
@@ -445,7 +445,7 @@ class Drill:
 
     # --- citizens -------------------------------------------------------------------------------
 
-    async def citizen(self, client: httpx.AsyncClient, record: Record) -> None:
+    async def citizen(self, client: http.Client, record: Record) -> None:
         assert self.vt is not None  # noqa: S101
         await self.vt.sleep_until(record.arrival)
         unit = self._unit(record.ward)
@@ -463,7 +463,7 @@ class Drill:
                 record.errors.append("online payment fell back to the counter")
             unit.notify("receiver", "specialist")
 
-    async def submit_online(self, client: httpx.AsyncClient, record: Record, unit: Unit) -> None:
+    async def submit_online(self, client: http.Client, record: Record, unit: Unit) -> None:
         key = uuid.uuid4().hex
         payload = {"procedure": record.procedure, "center": unit.center_id, "form": _form(record)}
         for attempt in range(1, SUBMIT_ATTEMPTS + 1):
@@ -491,12 +491,12 @@ class Drill:
     async def pay_online(self, record: Record) -> None:
         """The applicant's browser: dossier page → pay → the gateway's page → pay → back."""
         record.pay_started_at = self._now()
-        async with httpx.AsyncClient(base_url=self.base_url, timeout=HTTP_TIMEOUT) as browser:
+        async with http.Client(self.base_url, timeout=HTTP_TIMEOUT) as browser:
             page = await self.call(
                 browser, "GET portal dossier", "GET", f"/ho-so/{record.access_token}/",
                 dossier=record.code,
             )  # fmt: skip
-            csrf = browser.cookies.get("csrftoken", "")
+            csrf = browser.cookie("csrftoken")
             if page is None or page.status_code != 200 or not csrf:
                 record.errors.append("portal page")
                 return
@@ -516,7 +516,7 @@ class Drill:
                 return
             choice = {
                 "choice": "pay",
-                "csrfmiddlewaretoken": browser.cookies.get("csrftoken", csrf),
+                "csrfmiddlewaretoken": browser.cookie("csrftoken", csrf),
             }
             if record.ipn_lost:
                 choice["skip_ipn"] = "1"  # the fault: the gateway's notification never arrives
@@ -536,7 +536,7 @@ class Drill:
         record.pay_settled_at = self._now()
 
     async def _invoice_paid(self, record: Record) -> bool:
-        async with httpx.AsyncClient(base_url=self.base_url, timeout=HTTP_TIMEOUT) as client:
+        async with http.Client(self.base_url, timeout=HTTP_TIMEOUT) as client:
             response = await self.call(
                 client, "GET by-token", "GET", "/api/dossiers/by-token",
                 headers={"X-Dossier-Token": record.access_token}, dossier=record.code,
@@ -549,7 +549,7 @@ class Drill:
     # --- officers -------------------------------------------------------------------------------
 
     async def officer(
-        self, client: httpx.AsyncClient, unit: Unit | Branch, role: str, index: int, count: int
+        self, client: http.Client, unit: Unit | Branch, role: str, index: int, count: int
     ) -> None:
         wake = asyncio.Event()
         unit.wake.append((role, wake))
@@ -584,7 +584,7 @@ class Drill:
                 await asyncio.wait_for(wake.wait(), timeout)
 
     async def _tab_counts(
-        self, client: httpx.AsyncClient, token: str, tabs: list[str]
+        self, client: http.Client, token: str, tabs: list[str]
     ) -> dict[str, int] | None:
         """How many dossiers each of ``tabs`` holds; None if the server did not say."""
         response = await self.call(
@@ -598,7 +598,7 @@ class Drill:
 
     async def _next_item(
         self,
-        client: httpx.AsyncClient,
+        client: http.Client,
         unit: Unit | Branch,
         token: str,
         tab: str,
@@ -636,7 +636,7 @@ class Drill:
 
     async def _act_on(
         self,
-        client: httpx.AsyncClient,
+        client: http.Client,
         unit: Unit | Branch,
         token: str,
         item: dict[str, Any],
@@ -676,7 +676,7 @@ class Drill:
 
     async def _custody(
         self,
-        client: httpx.AsyncClient,
+        client: http.Client,
         token: str,
         item: dict[str, Any],
         action: str,
@@ -719,7 +719,7 @@ class Drill:
         elif step == "send_result":
             self._unit(record.ward).notify()
 
-    async def _counter_visit(self, client: httpx.AsyncClient, unit: Unit, token: str) -> bool:
+    async def _counter_visit(self, client: http.Client, unit: Unit, token: str) -> bool:
         """A citizen at the counter: register the dossier (received at once), take the fee."""
         try:
             record = unit.counter_queue.get_nowait()
@@ -839,11 +839,13 @@ class Drill:
     async def run(self) -> None:
         # Waiting for a pooled connection is a queue, not a failure. Each unit's officers and the
         # citizens have pools of their own, so that one stuck unit cannot starve the others.
-        timeout = httpx.Timeout(HTTP_TIMEOUT, pool=None)
-
-        def new_client(connections: int) -> httpx.AsyncClient:
-            limits = httpx.Limits(max_connections=connections, keepalive_expiry=KEEPALIVE_SECONDS)
-            return httpx.AsyncClient(base_url=self.base_url, timeout=timeout, limits=limits)
+        def new_client(connections: int) -> http.Client:
+            return http.Client(
+                self.base_url,
+                timeout=HTTP_TIMEOUT,
+                connections=connections,
+                keepalive_seconds=KEEPALIVE_SECONDS,
+            )
 
         async with contextlib.AsyncExitStack() as stack:
             client = await stack.enter_async_context(new_client(64))
@@ -885,11 +887,11 @@ class Drill:
             self.real_seconds = time.monotonic() - started
             self._render_progress(final=True)
         # A client of its own: nothing the virtual users left behind can hold up the count.
-        async with httpx.AsyncClient(base_url=self.base_url, timeout=HTTP_TIMEOUT) as client:
+        async with http.Client(self.base_url, timeout=HTTP_TIMEOUT) as client:
             await self.collect(client)
             await self.reconcile(client)
 
-    def _branch_officers(self, client: httpx.AsyncClient) -> list[asyncio.Task[None]]:
+    def _branch_officers(self, client: http.Client) -> list[asyncio.Task[None]]:
         """One specialist and one leader at every branch, when the scenario has land dossiers."""
         land_groups = [
             g for g in self.scenario.groups if any(p.flow == "land" for p in g.procedures)
@@ -918,7 +920,7 @@ class Drill:
                 return
             await asyncio.sleep(0.2)
 
-    async def collect(self, client: httpx.AsyncClient) -> None:
+    async def collect(self, client: http.Client) -> None:
         """What the server holds: each submitted dossier by its code, and the total."""
         gate = asyncio.Semaphore(16)
 
@@ -934,7 +936,7 @@ class Drill:
         await asyncio.gather(*(fetch(r) for r in self.records if r.code))
         self.server_total_after = await self.count_on_server(client)
 
-    async def _ledger(self, client: httpx.AsyncClient, *, backlog_only: bool) -> dict[str, Any]:
+    async def _ledger(self, client: http.Client, *, backlog_only: bool) -> dict[str, Any]:
         response = await client.get(
             "/api/drill/ledger",
             params={"since": self.scenario.start.isoformat(), "backlog_only": backlog_only},
@@ -946,7 +948,7 @@ class Drill:
         body: dict[str, Any] = response.json()
         return body
 
-    async def reconcile(self, client: httpx.AsyncClient) -> None:
+    async def reconcile(self, client: http.Client) -> None:
         """Wait until the outbox has delivered what it holds (the worker retries with backoff),
         then read the server's ledger and, on the drill's own server, what the portal's
         stand-in received."""
@@ -1127,7 +1129,8 @@ def run_drill(
     drill = None
     try:
         if target is None:
-            server = DrillServer(workers=workers)
+            slow_peer = any(fault.kind == "slow_peer" for fault in scenario.faults)
+            server = DrillServer(workers=workers, slow_peer=slow_peer)
             server.start()
             target, tokens = server.url, server.tokens
         assert tokens is not None  # noqa: S101
@@ -1160,7 +1163,7 @@ def _setup_error(error: Exception, target: str | None, logs: Path | None) -> Dri
     """A failure before the drill started, as an error that says what and where."""
     if isinstance(error, DrillSetupError):
         found = error
-    elif isinstance(error, httpx.TransportError) and target is not None:
+    elif isinstance(error, http.TransportError) and target is not None:
         found = DrillSetupError(
             gettext_lazy("Không kết nối được tới máy chủ đích %(url)s (--target): %(error)s."),
             field="--target",

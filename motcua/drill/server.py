@@ -5,10 +5,11 @@ API keys for every officer, gunicorn serving it on a free port of 127.0.0.1 in d
 mode, the background worker (``motcua worker``: outbox, periodic jobs, on the drill's clock),
 the national portal's stand-in (that of ``motcua portal-sim``, started as
 ``python -m motcua.drill.portal`` to come back quickly after ``portal_down``) on a port of its
-own, which motcua synchronises statuses to through the drill's proxy (``proxy.DelayProxy``, for
-``slow_peer``), and the payment gateway (the built-in sandbox) served by a gunicorn of its own,
-as a bank is another server: motcua's status queries to the gateway and the gateway's
-notifications to motcua never wait for a thread of the server they come from.
+own, which motcua synchronises statuses to (through the drill's proxy, ``proxy.DelayProxy``,
+when the scenario has a ``slow_peer`` fault), and the payment gateway (the built-in sandbox)
+served by a gunicorn of its own, as a bank is another server: motcua's status queries to the
+gateway and the gateway's notifications to motcua never wait for a thread of the server they
+come from.
 
 The faults act on these processes: ``portal_down`` stops the stand-in and starts it again,
 ``slow_peer`` slows the proxy, ``worker_killed`` kills the background worker (and one web
@@ -102,8 +103,12 @@ class DrillServer:
         database_url: str | None = None,
         extra_env: dict[str, str] | None = None,
         keep: bool = False,
+        slow_peer: bool = True,
     ) -> None:
         self.workers = workers
+        # The proxy exists for the ``slow_peer`` fault only: its threads share the drill
+        # runner's process, and every status message would otherwise pass through them.
+        self.slow_peer = slow_peer
         self.threads = threads
         self.database_url = database_url
         self.extra_env = extra_env or {}
@@ -129,6 +134,11 @@ class DrillServer:
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def peer_port(self) -> int:
+        """Where motcua sends the portal's status messages: the proxy, or the stand-in."""
+        return self.proxy.port if self.proxy is not None else self.portal_port
+
+    @property
     def gateway_url(self) -> str:
         return f"http://127.0.0.1:{self.gateway_port}"
 
@@ -145,8 +155,8 @@ class DrillServer:
                 # Many citizens from one address: the public rate limits would refuse them.
                 "MOTCUA_RATE_LIMITS": "off",
                 "DJANGO_SETTINGS_MODULE": "motcua.settings",
-                # Statuses go to the portal's stand-in, through the drill's proxy.
-                "MOTCUA_DVCQG_URL": f"http://127.0.0.1:{self.proxy.port if self.proxy else 0}",
+                # Statuses go to the portal's stand-in, through the drill's proxy if any.
+                "MOTCUA_DVCQG_URL": f"http://127.0.0.1:{self.peer_port}",
                 "MOTCUA_DVCQG_SECRET": self.portal_secret,
                 # Payers and status queries go to the gateway's own server.
                 "MOTCUA_PAYMENT_GATEWAY_URL": f"{self.gateway_url}/sandbox-gateway/pay",
@@ -165,8 +175,9 @@ class DrillServer:
         self.port = free_port()
         self.gateway_port = free_port()
         self.portal_port = free_port()
-        self.proxy = DelayProxy(self.portal_port)
-        self.proxy.start()
+        if self.slow_peer:
+            self.proxy = DelayProxy(self.portal_port)
+            self.proxy.start()
         env = self.env()
         tokens_file = self.data_dir / "tokens.json"
         for step in (
@@ -202,7 +213,7 @@ class DrillServer:
             self.workers,
             self.gateway_port,
             self.portal_port,
-            self.proxy.port,
+            self.proxy.port if self.proxy else "-",
         )
 
     def _wait_ready(self) -> None:
