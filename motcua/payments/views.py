@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -23,7 +26,7 @@ from motcua.core import clock
 from motcua.core.context import current_origin
 from motcua.core.errors import InvalidInput, MotcuaError, NotFound
 from motcua.payments import gateway, sandbox, selectors, services
-from motcua.payments.models import Invoice, InvoiceStatus
+from motcua.payments.models import Invoice, InvoiceStatus, PaymentAttempt
 
 logger = logging.getLogger(__name__)
 
@@ -65,10 +68,77 @@ def start(request: HttpRequest, token: str) -> HttpResponse:
     return redirect(url)
 
 
+@dataclass(frozen=True)
+class RefusedReturn:
+    """Why a return from the gateway is not believed: the check it failed (``signature``,
+    ``unknown_transaction`` or ``amount``), what to tell the applicant, and the attempt it
+    names when there is one."""
+
+    check: str
+    message: str
+    attempt: PaymentAttempt | None = None
+
+
+def refused_return(
+    params: Mapping[str, Any], provider: gateway.PaymentProvider
+) -> RefusedReturn | None:
+    """The first check a return fails, in the order the gateway's answer is trusted: its
+    signature, then the transaction it names, then its amount against the invoice's. ``None``
+    when it passes them all (the payment services then settle it from the gateway's own
+    answer). The messages name the check, never the secret or the expected signature."""
+    txn_ref = str(params.get("vnp_TxnRef", "") or "")
+    attempt = (
+        PaymentAttempt.objects.select_related("invoice").filter(txn_ref=txn_ref).first()
+        if txn_ref
+        else None
+    )
+    if not provider.verify(params):
+        return RefusedReturn(
+            "signature",
+            gettext(
+                "Chữ ký của kết quả trả về không khớp: địa chỉ trả về đã bị sửa hoặc không do "
+                "cổng thanh toán tạo ra. Kết quả này không được ghi nhận."
+            ),
+            attempt,
+        )
+    if attempt is None or attempt.provider != provider.name:
+        return RefusedReturn(
+            "unknown_transaction",
+            gettext(
+                "Kết quả trả về nói về một giao dịch không có trong hệ thống (không khớp mã giao "
+                "dịch nào). Kết quả này không được ghi nhận."
+            ),
+        )
+    amount = str(params.get("vnp_Amount", ""))
+    if amount != str(attempt.amount * 100):
+        return RefusedReturn(
+            "amount",
+            gettext(
+                "Số tiền trong kết quả trả về khác với số tiền của khoản phí (%(amount)s). Kết "
+                "quả này không được ghi nhận; hệ thống sẽ đối soát với cổng thanh toán."
+            )
+            % {"amount": vnd(attempt.amount)},
+            attempt,
+        )
+    return None
+
+
 @require_GET
 def payment_return(request: HttpRequest) -> HttpResponse:
-    """The browser back from the gateway: paid, pending, failed or not known yet."""
-    outcome = services.handle_return(request.GET.dict())
+    """The browser back from the gateway: paid, pending, failed or not known yet; a return that
+    fails a check is refused with the check it failed (400), and nothing is settled from it."""
+    params = request.GET.dict()
+    provider = gateway.get_provider()
+    refusal = refused_return(params, provider)
+    if refusal is not None:
+        logger.warning(
+            "payment.return_refused check=%s attempt=%s",
+            refusal.check,
+            refusal.attempt.pk if refusal.attempt is not None else "-",
+        )
+        context = {"outcome": services.ReturnOutcome("invalid"), "refusal": refusal}
+        return render(request, "payments/result.html", context, status=400)
+    outcome = services.handle_return(params, provider=provider)
     invoice = outcome.invoice
     context: dict[str, Any] = {"outcome": outcome, "invoice": invoice, "attempt": outcome.attempt}
     if invoice is not None:
