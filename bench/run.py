@@ -1,7 +1,8 @@
 """``make bench``: motcua's throughput and latency on SQLite and PostgreSQL, beside ceilings.
 
 For each database: a throw-away motcua (migrate, demo staff, API keys) served by gunicorn on a
-free port of 127.0.0.1, then, at 8, 32 and 128 concurrent clients (asyncio + httpx):
+free port of 127.0.0.1, then, at 8, 32 and 128 concurrent clients (asyncio + aiohttp, through
+``motcua.drill.http``, the drill's client):
 
 - submissions: ``POST /api/dossiers`` (validation, code, invoice, history, audit, outbox);
 - lifecycles (8 and 32 clients): counter registration, cash payment, processing, approval with
@@ -19,7 +20,8 @@ ratio to the ceiling in that currency. Each server gets 2 s of load before its f
 
 Knobs: ``BENCH_SECONDS`` (6), ``BENCH_WORKERS`` (2) × ``BENCH_THREADS`` (4) of
 ``BENCH_WORKER_CLASS`` (gthread), ``BENCH_CLIENTS`` (8,32,128), ``BENCH_LIFECYCLE_CLIENTS``
-(8,32; empty for none), ``BENCH_DATABASES`` (sqlite,postgresql), ``BENCH_RESULTS`` (the file).
+(8,32; empty for none), ``BENCH_DATABASES`` (sqlite,postgresql), ``BENCH_RESULTS`` (the file),
+``BENCH_SCALE`` (1; 0 skips the million-dossier step that follows PostgreSQL).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from motcua.drill import http  # noqa: E402
 from motcua.drill.server import free_port, motcua_command  # noqa: E402
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "6"))
@@ -60,6 +63,7 @@ LIFECYCLE_CONCURRENCY = tuple(
 )
 UNITS = 32  # the lifecycles spread over this many communes
 RESULTS = Path(os.environ.get("BENCH_RESULTS", ROOT / "bench" / "results.json"))
+SCALE = os.environ.get("BENCH_SCALE", "1") != "0"
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -191,7 +195,7 @@ async def load(
     url: str,
     concurrency: int,
     seconds: float,
-    task: Callable[[httpx.AsyncClient, int], Awaitable[str | None]],
+    task: Callable[[http.Client, int], Awaitable[str | None]],
 ) -> dict[str, Any]:
     """``concurrency`` clients repeat ``task`` for ``seconds``; each task is one unit of work
     and answers None when done, or what went wrong."""
@@ -199,8 +203,7 @@ async def load(
     errors = 0
     examples: list[str] = []
     counter = iter(range(10**9))
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as client:
+    async with http.Client(url, timeout=120, connections=concurrency) as client:
         stop = time.monotonic() + seconds
 
         async def worker() -> None:
@@ -209,7 +212,7 @@ async def load(
                 started = time.perf_counter()
                 try:
                     failure = await task(client, next(counter))
-                except httpx.HTTPError as error:
+                except http.TransportError as error:
                     failure = type(error).__name__
                 if failure is None:
                     latencies.append((time.perf_counter() - started) * 1000)
@@ -245,7 +248,7 @@ async def load(
 
 
 async def centers(url: str) -> list[int]:
-    async with httpx.AsyncClient(base_url=url) as client:
+    async with http.Client(url) as client:
         ids: list[int] = []
         for page in (1, 2, 3):
             body = (await client.get("/api/centers", params={"page": page})).json()
@@ -255,8 +258,8 @@ async def centers(url: str) -> list[int]:
 
 def submission_task(
     center_ids: list[int],
-) -> Callable[[httpx.AsyncClient, int], Awaitable[str | None]]:
-    async def submit(client: httpx.AsyncClient, seq: int) -> str | None:
+) -> Callable[[http.Client, int], Awaitable[str | None]]:
+    async def submit(client: http.Client, seq: int) -> str | None:
         body = {
             "procedure": "2.000635",
             "center": center_ids[seq % len(center_ids)],
@@ -270,11 +273,11 @@ def submission_task(
 
 def lifecycle_task(
     tokens: dict[str, Any],
-) -> Callable[[httpx.AsyncClient, int], Awaitable[str | None]]:
+) -> Callable[[http.Client, int], Awaitable[str | None]]:
     units = [keys for _, keys in sorted(tokens["units"].items())][:UNITS]
     note = {"note": "Đã tra cứu cơ sở dữ liệu hộ tịch, đề nghị cấp bản sao."}
 
-    async def lifecycle(client: httpx.AsyncClient, seq: int) -> str | None:
+    async def lifecycle(client: http.Client, seq: int) -> str | None:
         keys = units[seq % len(units)]
 
         def auth(role: str) -> dict[str, str]:
@@ -304,7 +307,7 @@ def lifecycle_task(
     return lifecycle
 
 
-async def ceiling_task(client: httpx.AsyncClient, seq: int) -> str | None:
+async def ceiling_task(client: http.Client, seq: int) -> str | None:
     response = await client.post("/insert", content=f"dossier {seq}")
     return None if response.status_code == 201 else f"{response.status_code} {response.text}"
 
@@ -481,7 +484,7 @@ def main() -> int:
     # Written now and again at the end: the long scale step cannot lose the figures above.
     _write(results)
     print(table(results), flush=True)  # noqa: T201
-    if "postgresql" in DATABASES:
+    if "postgresql" in DATABASES and SCALE:
         from bench import scale  # the worklist and the dashboard with a million dossiers
 
         measured = scale.on_throwaway_postgresql()
