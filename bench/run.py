@@ -20,8 +20,7 @@ ratio to the ceiling in that currency. Each server gets 2 s of load before its f
 
 Knobs: ``BENCH_SECONDS`` (6), ``BENCH_WORKERS`` (2) × ``BENCH_THREADS`` (4) of
 ``BENCH_WORKER_CLASS`` (gthread), ``BENCH_CLIENTS`` (8,32,128), ``BENCH_LIFECYCLE_CLIENTS``
-(8,32; empty for none), ``BENCH_DATABASES`` (sqlite,postgresql), ``BENCH_RESULTS`` (the file),
-``BENCH_SCALE`` (1; 0 skips the million-dossier step that follows PostgreSQL).
+(8,32; empty for none), ``BENCH_DATABASES`` (sqlite,postgresql), ``BENCH_RESULTS`` (the file).
 """
 
 from __future__ import annotations
@@ -63,7 +62,6 @@ LIFECYCLE_CONCURRENCY = tuple(
 )
 UNITS = 32  # the lifecycles spread over this many communes
 RESULTS = Path(os.environ.get("BENCH_RESULTS", ROOT / "bench" / "results.json"))
-SCALE = os.environ.get("BENCH_SCALE", "1") != "0"
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -484,7 +482,7 @@ def main() -> int:
     # Written now and again at the end: the long scale step cannot lose the figures above.
     _write(results)
     print(table(results), flush=True)  # noqa: T201
-    if "postgresql" in DATABASES and SCALE:
+    if "postgresql" in DATABASES:
         from bench import scale  # the worklist and the dashboard with a million dossiers
 
         measured = scale.on_throwaway_postgresql()
