@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from motcua.drill.runner import Call, Drill, FaultEvent, Record
 
 STATUS_KIND = "dvcqg.status"
+# Faults that hold the outbox's messages back by acting on the peer.
+HOLDING_FAULTS = ("portal_down", "slow_peer")
 DELIVERED = "delivered"
 # Failed calls are counted from the fault's start until this long after its end (scenario time),
 # and at least this many real seconds after it (a connection to a killed process fails when
@@ -415,13 +417,25 @@ def _mean(values: list[float | None]) -> float | None:
     return round(statistics.fmean(clean), 2) if clean else None
 
 
-def _fault_window(event: FaultEvent) -> tuple[datetime, datetime]:
-    """From the fault's start to when it was lifted (to when it took effect, for an instant
-    one such as a killed process)."""
+def _fault_window(
+    event: FaultEvent, messages: list[Message], others: list[FaultEvent]
+) -> tuple[datetime, datetime]:
+    """From the fault's start to when it was lifted. A killed worker is replaced at once, but
+    the replacement needs a few seconds to start: its outage lasts until the first message
+    delivered after the kill (cut short where another fault that holds messages back begins,
+    so as not to take its cost)."""
     if event.restored_at is not None:
         return event.at, event.restored_at
     if event.until <= event.at and event.began_at is not None:
-        return event.at, max(event.at, event.began_at)
+        killed = max(event.at, event.began_at)
+        end = min(
+            (m.delivered_at for m in messages if m.delivered_at and m.delivered_at >= killed),
+            default=killed,
+        )
+        for other in others:
+            if other.available and other.kind in HOLDING_FAULTS and event.at <= other.at < end:
+                end = max(killed, other.at)
+        return event.at, end
     return event.at, event.until
 
 
@@ -429,7 +443,7 @@ def _usual_delays(drill: Drill, messages: list[Message]) -> list[float]:
     """Delivery delays before the first fault on the server's processes (the usual pace); if
     that fault came first, those of the messages that waited during no such fault."""
     windows = [
-        _fault_window(e)
+        _fault_window(e, messages, drill.fault_events)
         for e in drill.fault_events
         if e.available and e.kind != "payment_notification_lost"
     ]
@@ -454,8 +468,8 @@ def _usual_delays(drill: Drill, messages: list[Message]) -> list[float]:
 def _cost_of_fault(drill: Drill, event: FaultEvent) -> dict[str, Any]:
     """What one fault cost: the outbox messages that waited during it and how late they went
     out (against the usual delay outside every fault), and the API calls that failed."""
-    start, end = _fault_window(event)
     messages = ledger_messages(drill.ledger)
+    start, end = _fault_window(event, messages, drill.fault_events)
     waiting = [
         m
         for m in messages
@@ -463,17 +477,7 @@ def _cost_of_fault(drill: Drill, event: FaultEvent) -> dict[str, Any]:
     ]
     usual_p95 = percentile(_usual_delays(drill, messages), 0.95)
     delays = [m.delay_minutes for m in waiting if m.delay_minutes is not None]
-    factor = drill.scenario.factor
-    aftermath = max(FAULT_AFTERMATH, timedelta(seconds=FAULT_AFTERMATH_REAL_SECONDS * factor))
-    # A call counts when it was under way at some moment of the fault (or just after it).
-    failed = [
-        c
-        for c in drill.calls
-        if (c.status == 0 or c.status >= 500)
-        and c.at <= end + aftermath
-        and c.at + timedelta(milliseconds=c.ms * factor) >= start
-    ]
-    return {
+    cost: dict[str, Any] = {
         "messages_waiting": len(waiting),
         "messages_delivered": sum(1 for m in waiting if m.state == DELIVERED),
         "messages_undelivered": sum(1 for m in waiting if m.state != DELIVERED),
@@ -482,11 +486,36 @@ def _cost_of_fault(drill: Drill, event: FaultEvent) -> dict[str, Any]:
         "mean_delay_minutes": _mean(list(delays)),
         "max_delay_minutes": round(max(delays), 2) if delays else None,
         "usual_p95_delay_minutes": round(usual_p95, 2),
-        "failed_calls": len(failed),
+        "failed_calls": _failed_calls(drill, start, end),
         "restored_at": event.restored_at.isoformat(timespec="seconds")
         if event.restored_at
         else None,
     }
+    if event.kind == "worker_killed":
+        # When the replacement worker delivered its first message (see ``_fault_window``);
+        # None when another fault began before that.
+        killed = max(event.at, event.began_at or event.at)
+        first = min(
+            (m.delivered_at for m in messages if m.delivered_at and m.delivered_at >= killed),
+            default=None,
+        )
+        resumed = first if first is not None and first == end else None
+        cost["resumed_at"] = resumed.isoformat(timespec="seconds") if resumed else None
+    return cost
+
+
+def _failed_calls(drill: Drill, start: datetime, end: datetime) -> int:
+    """The API calls that failed (no answer, or a server error) while under way at some moment
+    from ``start`` to ``end`` (or just after it)."""
+    factor = drill.scenario.factor
+    aftermath = max(FAULT_AFTERMATH, timedelta(seconds=FAULT_AFTERMATH_REAL_SECONDS * factor))
+    return sum(
+        1
+        for c in drill.calls
+        if (c.status == 0 or c.status >= 500)
+        and c.at <= end + aftermath
+        and c.at + timedelta(milliseconds=c.ms * factor) >= start
+    )
 
 
 # What an officer calls each fault (the scenario file names them by ``kind``).
@@ -516,6 +545,8 @@ def _faults(drill: Drill) -> list[dict[str, Any]]:
         }
         if event.kind == "payment_notification_lost":
             row.update(_cost_of_lost_notifications(drill.records, drill.ledger))
+            # The outbox's messages are not its business; the calls that failed meanwhile are.
+            row["failed_calls"] = _failed_calls(drill, event.at, event.until)
         elif event.available:
             row.update(_cost_of_fault(drill, event))
         if event.kind == "worker_killed" and event.available:
@@ -528,7 +559,10 @@ def _faults(drill: Drill) -> list[dict[str, Any]]:
             )
         rows.append(row)
     # Faults whose time spans meet: their costs count the same messages, calls and payments.
-    windows = [_fault_window(e) if e.available else None for e in events]
+    messages = ledger_messages(drill.ledger)
+    windows = [
+        _fault_window(e, messages, drill.fault_events) if e.available else None for e in events
+    ]
     for row, window in zip(rows, windows, strict=True):
         row["overlaps"] = [
             {"kind": other["kind"], "label": other["label"], "at": other["at"]}
@@ -778,10 +812,10 @@ def _fault_finding(fault: dict[str, Any]) -> dict[str, Any]:
     }
     if kind == "worker_killed":
         text = _(
-            "Tắt đột ngột tiến trình lúc %(at)s (%(detail)s): %(waiting)s tin liên thông đang "
-            "chờ gửi lúc đó, %(delayed)s tin chậm hơn bình thường, chậm trung bình %(mean)s "
-            "phút; %(failed)s lần gọi API lỗi, %(retried)s hồ sơ được gửi lại (cùng khóa chống "
-            "trùng), %(duplicates)s hồ sơ bị nhân đôi."
+            "Tắt đột ngột tiến trình lúc %(at)s (%(detail)s): %(waiting)s tin liên thông phải "
+            "chờ tiến trình thay thế, %(delayed)s tin chậm hơn bình thường, chậm trung bình "
+            "%(mean)s phút; %(failed)s lần gọi API lỗi, %(retried)s hồ sơ được gửi lại (cùng "
+            "khóa chống trùng), %(duplicates)s hồ sơ bị nhân đôi."
         ) % (
             figures
             | {

@@ -12,6 +12,7 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from motcua.drill.evaluation import number
 
@@ -56,7 +57,81 @@ def html_context(report: dict[str, Any]) -> dict[str, Any]:
         "step_chart": step_chart(report["steps"]),
         "latency_chart": latency_chart(report["latency"]),
         "timeline_chart": timeline_chart(report),
+        **fault_table(report["faults"]),
     }
+
+
+# --- the fault table ---------------------------------------------------------------------------
+
+# The figure columns of the fault table: messages of the outbox that waited during the fault,
+# those of them later than usual, their mean delay, and the API calls that failed meanwhile.
+FAULT_COLUMNS = ("messages_waiting", "messages_delayed", "mean_delay_minutes", "failed_calls")
+MESSAGE_COLUMNS = FAULT_COLUMNS[:3]
+# Why a cell holds "—" instead of a figure (the mark refers to a footnote under the table).
+NOT_APPLICABLE, NOT_RUN, NO_MESSAGE = "1", "2", "3"
+
+
+def _footnote(mark: str) -> str:
+    if mark == NOT_APPLICABLE:
+        return _(
+            "Không áp dụng: thông báo thanh toán là lời gọi của cổng thanh toán đến hệ thống, "
+            "không phải tin trong hộp thư đi; thiệt hại của sự cố ghi ở cột Ghi chú."
+        )
+    if mark == NOT_RUN:
+        return _(
+            "Không đo: sự cố này chỉ giả lập được trên máy chủ diễn tập riêng (chạy không có "
+            "--target)."
+        )
+    return _("Không có tin nào phải chờ nên không có thời gian chậm trung bình.")
+
+
+def fault_table(faults: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each fault's row: its figures, or "—" with the footnote saying why there is none (never
+    a blank, nor a 0 that was not measured), and what its notes add; then the footnotes used."""
+    rows, used = [], set()
+    for fault in faults:
+        cells = []
+        for column in FAULT_COLUMNS:
+            if not fault["available"]:
+                mark = NOT_RUN
+            elif fault["kind"] == "payment_notification_lost" and column in MESSAGE_COLUMNS:
+                mark = NOT_APPLICABLE
+            elif fault.get(column) is None:
+                mark = NO_MESSAGE
+            else:
+                cells.append({"text": number(fault[column]), "mark": ""})
+                continue
+            used.add(mark)
+            cells.append({"text": "—", "mark": mark})
+        rows.append({"fault": fault, "cells": cells, "notes": _fault_notes(fault)})
+    marks = (NOT_APPLICABLE, NOT_RUN, NO_MESSAGE)
+    footnotes = [{"mark": mark, "text": _footnote(mark)} for mark in marks if mark in used]
+    return {"fault_rows": rows, "fault_footnotes": footnotes}
+
+
+def _fault_notes(fault: dict[str, Any]) -> list[str]:
+    if not fault["available"]:
+        return []
+    if fault["kind"] == "payment_notification_lost":
+        return [
+            _(
+                "%(affected)s khoản thanh toán không có thông báo, %(settled)s khoản vẫn được "
+                "ghi nhận khi người nộp quay về; ghi nhận sau trung bình %(slow)s phút (bình "
+                "thường %(normal)s phút)."
+            )
+            % {
+                "affected": number(fault["payments_affected"]),
+                "settled": number(fault["settled_anyway"]),
+                "slow": number(fault["mean_settle_minutes_affected"]),
+                "normal": number(fault["mean_settle_minutes_normal"]),
+            }
+        ]
+    if fault["kind"] == "worker_killed" and fault.get("resumed_at"):
+        return [
+            _("Tiến trình thay thế gửi lại được từ %(time)s.")
+            % {"time": fault["resumed_at"][11:19]}
+        ]
+    return []
 
 
 # --- charts ------------------------------------------------------------------------------------
