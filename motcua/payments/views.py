@@ -136,8 +136,8 @@ def payment_return(request: HttpRequest) -> HttpResponse:
             refusal.check,
             refusal.attempt.pk if refusal.attempt is not None else "-",
         )
-        context = {"outcome": services.ReturnOutcome("invalid"), "refusal": refusal}
-        return render(request, "payments/result.html", context, status=400)
+        refused = {"outcome": services.ReturnOutcome("invalid"), "refusal": refusal}
+        return render(request, "payments/result.html", refused, status=400)
     outcome = services.handle_return(params, provider=provider)
     invoice = outcome.invoice
     context: dict[str, Any] = {"outcome": outcome, "invoice": invoice, "attempt": outcome.attempt}
