@@ -40,11 +40,12 @@ from motcua.org.models import Agency, AgencyKind, Membership, Role, User
 from motcua.payments.models import Invoice, InvoiceLine
 
 # The clock runs in these; while the tax authority assesses the obligations it does not (its
-# time is governed by tax law, DOMAIN.md §3.3), so such dossiers are neither due nor late.
+# time is governed by tax law, Đồng Tháp Decision 138/2025/QĐ-UBND,
+# Art. 5(3)), so such dossiers are neither due nor late.
 COUNTING_STATES = frozenset(OPEN_FOR_PROCESSING - {State.AWAITING_OBLIGATIONS})
 # Dossiers with an appointment the receiving unit keeps: still in processing, or approved and
 # waiting to be handed over. "Overdue" counts only the unfinished ones: the national on-time rule
-# compares the end of processing with the due time (DOMAIN.md §2.8).
+# compares the end of processing with the due time (Decision 766/QĐ-TTg's indicators).
 APPOINTMENT_STATES = frozenset(COUNTING_STATES | {State.APPROVED})
 RESULT_STATES = frozenset({State.APPROVED, State.STOPPED})
 WORKLIST_RELATED = ("procedure", "receiving_agency", "competent_agency", "assignee")

@@ -1,4 +1,4 @@
-"""Personal data out of logs and exports (Decree 13/2023/NĐ-CP, DOMAIN.md §8).
+"""Personal data out of logs and exports (Decree 13/2023/NĐ-CP).
 
 ``PersonalDataFilter`` sits on every log handler (settings.LOGGING): whatever a message, its
 arguments or a traceback carry, a 12-digit personal identification number and a Vietnamese
@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import re
 
-# 12 digits standing alone: the personal identification number (CCCD), DOMAIN.md §8.2.
+# 12 digits standing alone: the personal identification number (CCCD),
+# Circular 07/2016/TT-BCA.
 ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])([0-9]{3})[0-9]{7}([0-9]{2})(?![0-9A-Za-z])")
 # Mobile (0 + 9 digits, or +84 / 84 + 9 digits) and landline numbers (0 + 10 digits, 02x…),
 # with the usual separators between groups.

@@ -11,7 +11,7 @@ A day is a working day when, in this order of precedence:
    (Art. 112(3)) and compensatory days off (Art. 111(3)) as the package ships them;
 3. it is Monday to Friday, or a Saturday the package lists as a make-up working day
    (``weekend_workdays``). The Monday-Friday civil-service week is what the data shows; its
-   legal basis is unconfirmed (DOMAIN.md §7).
+   legal basis is not confirmed by an official text.
 """
 
 from __future__ import annotations
@@ -344,7 +344,7 @@ class WorkingCalendar:
         Outside office hours counts from the next opening: a non-working day or after the
         afternoon close moves to the next working day's opening, before the morning opening to
         that opening, the lunch break to the afternoon opening the same day. This is the
-        product's convention; the official hour-level rule is unconfirmed (DOMAIN.md §2.8).
+        product's convention; no official text sets the hour-level rule.
         ``OutsideCalendar`` (a ValueError) when received outside ``FIRST_YEAR``..``LAST_YEAR``.
         """
         _check_received(received_at)

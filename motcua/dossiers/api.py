@@ -620,7 +620,8 @@ class WorklistItemOut(Schema):
 def _tab_filter(tab: str, user: Any, now: datetime) -> Q:
     """The tabs are filters on what the officer may see (``visible_to``): whatever the tab, a
     dossier outside the officer's units never shows."""
-    # The tax authority's time is not counted (DOMAIN.md §3.3): such dossiers are not due.
+    # The tax authority's time is not counted (Đồng Tháp Decision 138/2025/QĐ-UBND, Art. 5(3)): such
+    # dossiers are not due.
     in_time = Q(state__in=OPEN_FOR_PROCESSING - {State.AWAITING_OBLIGATIONS})
     local = clock.localtime(now)
     end_of_today = datetime.combine(local.date(), time.min, tzinfo=local.tzinfo) + timedelta(1)

@@ -46,8 +46,9 @@ class Dossier(models.Model):
     returned_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     supplement_count = models.PositiveSmallIntegerField(default=0)
-    # Land dossiers with financial obligations have two appointments (DOMAIN.md §2.8): the
-    # first is when the tax-information slip goes to the tax authority.
+    # Land dossiers with financial obligations have two appointments (Đồng Tháp Decision
+    # 138/2025/QĐ-UBND, Art. 5(3)): the first is when the tax-information slip goes to the tax
+    # authority.
     first_appointment_at = models.DateTimeField(null=True, blank=True)
     # When the competent unit got the dossier: the 3-working-day supplement window runs from it.
     competent_received_at = models.DateTimeField(null=True, blank=True)
@@ -146,7 +147,8 @@ class SupplementRequest(models.Model):
     """A request to complete the dossier (Mẫu 02): once, complete, with every missing item.
 
     The intervals are kept so that the national on-time measure, which subtracts the time
-    the applicant spends supplementing, can be computed (DOMAIN.md §2.8).
+    the applicant spends supplementing, can be computed (the on-time rule behind Decision
+    766/QĐ-TTg's indicators).
     """
 
     dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="supplements")

@@ -1,6 +1,7 @@
 """Dossier states and the transitions between them: the one table of the lifecycle.
 
-Internal states are finer than the national portal's ``TrangThaiHoSo`` (DOMAIN.md §2.7);
+Internal states are finer than the national portal's ``TrangThaiHoSo`` (codes 1–10,
+shown at each step as Circular 22/2019/TT-BTTTT Art. 4 requires);
 each maps onto exactly one national code.
 """
 

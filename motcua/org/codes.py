@@ -1,4 +1,4 @@
-"""Agency electronic identifiers (Decision 20/2020/QĐ-TTg, DOMAIN.md §1.2)."""
+"""Agency electronic identifiers (Decision 20/2020/QĐ-TTg)."""
 
 import re
 

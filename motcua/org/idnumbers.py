@@ -1,4 +1,5 @@
-"""The 12-digit personal identification number (số định danh cá nhân), DOMAIN.md §8.2.
+"""The 12-digit personal identification number (số định danh cá nhân), Decree
+137/2015/NĐ-CP and Circular 07/2016/TT-BCA.
 
 Positions 1–3: province where the birth was registered (the 63 pre-2025 codes: the number is
 lifelong); 4: century and sex; 5–6: last two digits of the birth year; 7–12: sequence.

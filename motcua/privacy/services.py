@@ -1,4 +1,4 @@
-"""Retention of personal data and the data subject's copy (Decree 13/2023/NĐ-CP, DOMAIN.md §8).
+"""Retention of personal data and the data subject's copy (Decree 13/2023/NĐ-CP).
 
 Retention (``retention_table``): the personal data of a closed dossier are kept for the years
 its record type allows after the dossier closed, then anonymised: the applicant's name, ID

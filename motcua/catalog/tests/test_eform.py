@@ -2,7 +2,7 @@
 
 No database: the schema is read from the data file. Each rule is checked for the field it
 names, its machine code and its Vietnamese message. ID numbers are built here from the rule
-of DOMAIN.md §8.2 (digits 1–3 birth province, 4 century and sex, 5–6 year mod 100).
+of Circular 07/2016/TT-BCA (digits 1–3 birth province, 4 century and sex, 5–6 year mod 100).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def form(**changes: Any) -> dict[str, Any]:
 
 
 def id_number(province: int, birth: date, female: bool, serial: str = "001234") -> str:
-    """An ID number by DOMAIN.md §8.2: 1900s → 0 male / 1 female, 2000s → 2 / 3, …"""
+    """An ID number by Circular 07/2016/TT-BCA: 1900s → 0 male / 1 female, 2000s → 2 / 3, …"""
     century_digit = 2 * (birth.year // 100 - 19) + (1 if female else 0)
     return f"{province:03d}{century_digit}{birth.year % 100:02d}{serial}"
 

@@ -1,9 +1,10 @@
 """The two land procedures as data: 1.012784 (split or merge plots, 12 working days) and
 1.013831 (registration of changes, 8 working days as two appointments around the tax step).
 
-Expected values come from the shipped files read with ``yaml`` here and from DOMAIN.md §3.2–3.3
-(the example fees of the Đồng Nai data: 838,000 VND service price and 100,000 VND certificate
-charge per certificate for a split).
+Expected values come from the shipped files read with ``yaml`` here, from the statutory times of
+the land procedures (12 and 8 working days: Đồng Tháp Decision 138/2025/QĐ-UBND, Art. 16 and
+30) and from the example fees of Đồng Nai Decision 2228/QĐ-UBND (838,000 VND service price and
+100,000 VND certificate charge per certificate for a split).
 """
 
 from __future__ import annotations

@@ -34,7 +34,8 @@ from motcua.org.models import Membership, Role, User
 
 logger = logging.getLogger(__name__)
 
-# While the tax authority assesses the obligations the clock does not run (DOMAIN.md §2.8).
+# While the tax authority assesses the obligations the clock does not run (Đồng Tháp Decision
+# 138/2025/QĐ-UBND, Art. 5(3): that time is governed by tax law).
 CLOCK_RUNNING = frozenset(OPEN_FOR_PROCESSING - {State.AWAITING_OBLIGATIONS})
 
 DUE_SOON, OVERDUE, CONSULTATION_OVERDUE = "due_soon", "overdue", "consultation_overdue"

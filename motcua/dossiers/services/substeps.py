@@ -1,9 +1,9 @@
 """Work of other agencies inside processing: the tax step and consultations.
 
-The tax step (DOMAIN.md §3.3, Decree 151/2025 Form 19): the land office sends the
-tax-information slip, which closes the first appointment; the tax authority's time is governed
-by tax law and not counted; the second appointment is counted from the proof that the
-obligations are met.
+The tax step (Decree 151/2025/NĐ-CP Form 19; Đồng Tháp Decision 138/2025/QĐ-UBND, Art. 30): the
+land office sends the tax-information slip, which closes the first appointment; the tax
+authority's time is governed by tax law and not counted; the second appointment is counted from
+the proof that the obligations are met.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ MAKEUP_SATURDAYS = frozenset(VN_HOLIDAYS.weekend_workdays)
 OPENING, CLOSE = time(7, 30), time(17, 0)
 
 SPLIT, CHANGE = "1.012784", "1.013831"
-# Example fees of the data file (Đồng Nai data, DOMAIN.md §3.2), per certificate.
+# Example fees of the data file (Đồng Nai Decision 2228/QĐ-UBND), per certificate.
 SPLIT_SERVICE_PRICE, CERTIFICATE_CHARGE = 838_000, 100_000
 DUNG_ID_NUMBER = "052085001234"
 

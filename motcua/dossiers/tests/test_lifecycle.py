@@ -1,7 +1,7 @@
 """The dossier lifecycle, service by service, for a former Bình Định ward (Phường Quy Nhơn) and a
 former Gia Lai ward (Phường Pleiku).
 
-At each step: the state, the national status code (TrangThaiHoSo, DOMAIN.md §2.7), the history
+At each step: the state, the national status code (TrangThaiHoSo, 1–10), the history
 row, the audit row and the due time. Due times are computed here with the ``holidays`` package
 and the civil-status rule (Law on Civil Status Art. 5(3)): received by 15:00 on a working day,
 due at 17:00 the same day; after 15:00, 17:00 the next working day.

@@ -1,6 +1,7 @@
 """The wire format of the national portal (DVCQG), in this one module.
 
-No official field dictionary is available yet (DOMAIN.md §6, §10): the names follow the
+No official field dictionary is available yet (Circular 04/2025/TT-VPCP lists the data to
+exchange, not the wire names): the names follow the
 ``DongBoHoSoMC`` synchronisation observed in existing provincial systems. When the official
 specification arrives, this module is what changes; the services and the router only use
 :func:`status_message`, :class:`FilingIn`, :func:`to_filing` and :func:`wire_field`.
