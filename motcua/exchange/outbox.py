@@ -275,8 +275,16 @@ def due_messages(now: datetime) -> Any:
     earlier_open = OutboxMessage.objects.filter(
         peer=OuterRef("peer"), stream=OuterRef("stream"), id__lt=OuterRef("id")
     ).exclude(state=OutboxState.DELIVERED)
-    ready = Q(state__in=(OutboxState.PENDING, OutboxState.FAILED), next_attempt_at__lte=now)
-    abandoned = Q(state=OutboxState.SENDING, lease_until__lt=now)
+    # A wait longer than the longest backoff, or a lease longer than a lease, was planned by a
+    # clock since moved back (a drill anchored in the past, a corrected system clock): due now.
+    planned_later = now + timedelta(seconds=settings.MOTCUA_OUTBOX_BACKOFF_CAP_SECONDS)
+    leased_later = now + timedelta(seconds=settings.MOTCUA_OUTBOX_LEASE_SECONDS)
+    ready = Q(state__in=(OutboxState.PENDING, OutboxState.FAILED)) & (
+        Q(next_attempt_at__lte=now) | Q(next_attempt_at__gt=planned_later)
+    )
+    abandoned = Q(state=OutboxState.SENDING) & (
+        Q(lease_until__lt=now) | Q(lease_until__gt=leased_later)
+    )
     return (
         OutboxMessage.objects.filter(ready | abandoned, peer__active=True)
         .exclude(Exists(earlier_open))

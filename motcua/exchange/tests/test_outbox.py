@@ -217,6 +217,28 @@ def test_an_expired_lease_is_taken_over(peer: Peer, set_now: Any, settings: Any)
     assert (again.attempts, again.claimed_by) == (2, "w2")
 
 
+def test_after_the_clock_moved_back_waiting_and_leased_messages_are_due_at_once(
+    peer: Peer, set_now: Any, settings: Any
+) -> None:
+    # Planned by the real date, then a drill anchors the clock 250 days earlier: a retry wait
+    # and a lease cut short lie months ahead of the new time, beyond any backoff or lease.
+    settings.MOTCUA_OUTBOX_LEASE_SECONDS = 30
+    set_now(T0)
+    waiting, leased = _post(peer, 1, "dossier:1"), _post(peer, 1, "dossier:2")
+    OutboxMessage.objects.filter(pk=waiting.pk).update(
+        state=OutboxState.FAILED, attempts=1, next_attempt_at=T0 + outbox.backoff(1)
+    )
+    assert [m.pk for m in outbox.claim_batch(worker_id="killed", limit=5)] == [leased.pk]
+    set_now(T0 + outbox.backoff(1) - timedelta(seconds=1))
+    assert outbox.claim_next(worker_id="w2") is None  # on the same clock both still wait
+
+    set_now(T0 - timedelta(days=250))
+    claimed = outbox.claim_batch(worker_id="drill", limit=5)
+
+    assert sorted(m.pk for m in claimed) == sorted([waiting.pk, leased.pk])
+    assert {m.claimed_by for m in claimed} == {"drill"}
+
+
 def test_messages_to_a_paused_peer_wait(peer: Peer) -> None:
     handler = FlakyPeer()
     _post(peer, 1)
