@@ -151,7 +151,9 @@ class DrillServer:
                 "MOTCUA_DRILL": "1",
                 "MOTCUA_DEMO": "1",
                 "MOTCUA_PUBLIC_URL": self.url,
-                "MOTCUA_LOG_LEVEL": "WARNING",
+                # Every process logs its events (one line each, ids only): an operator reading a
+                # drill's logs sees what the server did, not only what went wrong.
+                "MOTCUA_LOG_LEVEL": "INFO",
                 # Many citizens from one address: the public rate limits would refuse them.
                 "MOTCUA_RATE_LIMITS": "off",
                 "DJANGO_SETTINGS_MODULE": "motcua.settings",
@@ -274,8 +276,7 @@ class DrillServer:
         with self._log("worker.log") as log:
             self.worker = subprocess.Popen(  # noqa: S603
                 motcua_command("worker", "--interval", str(WORKER_INTERVAL_SECONDS)),
-                # One line per delivery and job: the log shows what the worker did and when.
-                env=self.env() | {"MOTCUA_LOG_LEVEL": "INFO"},
+                env=self.env(),
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
