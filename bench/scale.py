@@ -28,6 +28,13 @@ resolved late, 1.5% of the last two months' dossiers stalled in processing, and 
 ten latest ordinary dossiers open, two in each working state.
 
 Figures go to bench/results.json under "scale" (merged with what is there).
+
+Knobs for working on one page (nothing is saved to bench/results.json with them):
+``BENCH_SCALE_PAGES`` measures only the pages whose label contains it (e.g. ``dashboard``);
+``BENCH_SCALE_KEEP=1`` leaves the throw-away cluster running with its data and prints its URL;
+``BENCH_SCALE_DATABASE`` (that URL) measures a database generated before, as it is (no
+migration, no generation, the cluster left running; stop it with
+``scripts/pg-throwaway.sh stop PORT``).
 """
 
 from __future__ import annotations
@@ -52,6 +59,9 @@ REQUESTS = int(os.environ.get("BENCH_SCALE_REQUESTS", "200"))
 WARMUP = int(os.environ.get("BENCH_SCALE_WARMUP", "20"))
 # A page slower than this per URL is measured with fewer requests (said in the results).
 URL_SECONDS = float(os.environ.get("BENCH_SCALE_URL_SECONDS", "90"))
+PAGES = os.environ.get("BENCH_SCALE_PAGES", "")
+KEEP = os.environ.get("BENCH_SCALE_KEEP", "") == "1"
+DATABASE = os.environ.get("BENCH_SCALE_DATABASE", "")
 RESULTS = ROOT / "bench" / "results.json"
 SLOTS = 12  # history events reserved per dossier (ids are dossier-derived)
 
@@ -466,7 +476,7 @@ def pages() -> list[dict[str, Any]]:
         {"label": "dashboard commune (leader), this month", "user": leader,
          "path": "/mot-cua/bao-cao/"},
     ]  # fmt: skip
-    return found
+    return [page for page in found if PAGES in page["label"]]
 
 
 def count_queries(measured: list[dict[str, Any]]) -> list[int]:
@@ -543,8 +553,9 @@ def measure(url: str, page: dict[str, Any], cookie: str) -> dict[str, Any]:
 # --- the run -----------------------------------------------------------------------------------
 
 
-def run(database_url: str) -> dict[str, Any]:
-    """The whole measurement on an empty database at ``database_url`` (migrated here)."""
+def run(database_url: str, *, generated: bool = False) -> dict[str, Any]:
+    """The whole measurement on an empty database at ``database_url`` (migrated here), or on
+    one ``generated`` before (measured only)."""
     from bench.run import WORKERS, Instance, serve
     from motcua.drill.server import motcua_command
 
@@ -552,18 +563,22 @@ def run(database_url: str) -> dict[str, Any]:
     env = {**instance.env, "MOTCUA_ALLOWED_HOSTS": "127.0.0.1,localhost"}
     try:
         options: dict[str, Any] = {"env": env, "check": True, "capture_output": True, "cwd": ROOT}
-        subprocess.run(motcua_command("migrate", "--noinput", "-v", "0"), **options)  # noqa: S603
-        subprocess.run(motcua_command("setup", "--demo"), **options)  # noqa: S603
+        if not generated:
+            subprocess.run(motcua_command("migrate", "--noinput", "-v", "0"), **options)  # noqa: S603
+            subprocess.run(motcua_command("setup", "--demo"), **options)  # noqa: S603
         os.environ.update(env)
         import django
 
         django.setup()
-        small = generate(min(SMALL, DOSSIERS))
-        print(f"== scale: {small['added']} dossiers in {small['seconds']} s", flush=True)  # noqa: T201
-        measured = pages()
-        small_counts = count_queries(measured)
-        large = generate(max(0, DOSSIERS - SMALL))
-        print(f"== scale: +{large['added']} dossiers in {large['seconds']} s", flush=True)  # noqa: T201
+        if generated:
+            small = large = {"added": 0, "seconds": 0.0}
+            small_counts: list[int | None] = [None] * len(pages())
+        else:
+            small = generate(min(SMALL, DOSSIERS))
+            print(f"== scale: {small['added']} dossiers in {small['seconds']} s", flush=True)  # noqa: T201
+            small_counts = list(count_queries(pages()))
+            large = generate(max(0, DOSSIERS - SMALL))
+            print(f"== scale: +{large['added']} dossiers in {large['seconds']} s", flush=True)  # noqa: T201
         measured = pages()
         large_counts = count_queries(measured)
         cookies = {page["user"]: session_cookie(page["user"]) for page in measured}
@@ -612,6 +627,8 @@ def save(scale: dict[str, Any]) -> None:
 def on_throwaway_postgresql() -> dict[str, Any] | None:
     """The whole measurement on its own throw-away PostgreSQL cluster (None with
     ``BENCH_DOSSIERS=0``); bench/run.py calls it after its PostgreSQL part."""
+    if DATABASE:
+        return run(DATABASE, generated=True)
     if DOSSIERS <= 0:
         return None
     createdb = sorted(Path("/usr/lib/postgresql").glob("*/bin/createdb"))[-1]
@@ -628,14 +645,18 @@ def on_throwaway_postgresql() -> dict[str, Any] | None:
         )  # fmt: skip
         return run(url)
     finally:
-        subprocess.run([str(ROOT / "scripts" / "pg-throwaway.sh"), "stop", port], check=False)  # noqa: S603
+        if KEEP:
+            print(f"== scale: kept {url} (BENCH_SCALE_DATABASE)", flush=True)  # noqa: T201
+        else:
+            subprocess.run([str(ROOT / "scripts" / "pg-throwaway.sh"), "stop", port], check=False)  # noqa: S603
 
 
 def main() -> int:
     """Alone: measure, merge into bench/results.json, print the table."""
     scale = on_throwaway_postgresql()
     if scale is not None:
-        save(scale)
+        if not (PAGES or KEEP or DATABASE):
+            save(scale)
         print(table(scale))  # noqa: T201
     return 0
 

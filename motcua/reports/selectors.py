@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 from typing import Any
 
 from django.db.models import CharField, F, Q, QuerySet, Value
@@ -250,7 +251,7 @@ class Ratio:
     numerator: int
     denominator: int
 
-    @property
+    @cached_property
     def percent(self) -> Decimal | None:
         if not self.denominator:
             return None
@@ -260,7 +261,8 @@ class Ratio:
 
 @dataclass
 class Row:
-    """One line of a dashboard table: a group and its figures."""
+    """One line of a dashboard table: a group and its figures (read once: the indicators are
+    worked out on first use and kept, the ranking and the page read them several times)."""
 
     key: Any
     label: str
@@ -271,27 +273,27 @@ class Row:
     def count(self, key: str) -> int:
         return int(self.figures.get(key) or 0)
 
-    @property
+    @cached_property
     def on_time(self) -> Ratio:
         return Ratio(self.count("timed_on_time"), self.count("timed"))
 
-    @property
+    @cached_property
     def synced(self) -> Ratio:
         return Ratio(self.count("synced"), self.count("received"))
 
-    @property
+    @cached_property
     def online(self) -> Ratio:
         return Ratio(self.count("received_online"), self.count("received"))
 
-    @property
+    @cached_property
     def paid_online(self) -> Ratio:
         return Ratio(self.count("paid_online"), self.count("fee_bearing"))
 
-    @property
+    @cached_property
     def digitised(self) -> Ratio:
         return Ratio(self.count("digitised"), self.count("approved"))
 
-    @property
+    @cached_property
     def satisfaction(self) -> Decimal | None:
         """5.4: 100% − (% resolved late + % resolved with a complaint or "not satisfied")."""
         resolved = self.count("resolved")
@@ -301,7 +303,7 @@ class Row:
         value = max(Decimal(0), Decimal(100) - bad / Decimal(resolved))
         return value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
-    @property
+    @cached_property
     def avg_days(self) -> Decimal | None:
         spent = _as_timedelta(self.figures.get("avg_time"))
         if spent is None:

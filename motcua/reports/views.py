@@ -18,8 +18,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -29,10 +27,9 @@ from motcua.core.errors import InvalidInput, MotcuaError, NotFound
 from motcua.core.web import add_error_to_form, flash_error
 from motcua.dossiers.models import Dossier
 from motcua.dossiers.states import State
-from motcua.reports import charts, exports, selectors, services
+from motcua.reports import charts, exports, selectors, services, tables
 from motcua.reports.definitions import FIGURE_NAMES, INDICATORS, NOT_COMPUTED, STATISTICS
 from motcua.reports.models import Complaint, ComplaintStatus, Rating
-from motcua.reports.templatetags import reports_tags
 
 logger = logging.getLogger(__name__)
 PAGE_SIZE = 50
@@ -119,28 +116,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "query": _query(period, group=grouping),
         "period_query": _query(period),
     }
-    period_query = _query(period)
-    context["statistic_rows"] = [
-        (row, _statistic_cells(row, period_query, grouping, row.key)) for row in rows if row.figures
-    ]
-    context["total_cells"] = _statistic_cells(total, period_query, "province", None)
+    period_query = context["period_query"]
+    context["ranking_rows"] = tables.ranking(rows, period_query, grouping)
+    context["statistic_rows"] = tables.statistics(rows, period_query, grouping)
+    context["total_cells"] = tables.total_cells(total, period_query)
     return render(request, "reports/dashboard.html", context)
-
-
-def _statistic_cells(row: selectors.Row, period_query: str, grouping: str, key: Any) -> str:
-    """The statistics cells of one row, each count linked to its dossiers: built here rather
-    than by template tags, which took most of the page's time for 135 communes."""
-    cells = (
-        format_html(
-            '<td><a href="{}">{}</a></td>',
-            reports_tags.drill_url(period_query, item.key, grouping, key),
-            row.count(item.key),
-        )
-        if row.count(item.key)
-        else "<td>0</td>"
-        for item in STATISTICS
-    )
-    return format_html_join("", "{}", ((SafeString(cell),) for cell in cells))
 
 
 @login_required
