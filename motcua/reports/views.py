@@ -114,9 +114,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             for label, first, last in selectors.presets(clock.localtime(clock.now()).date())
         ],
         "query": _query(period, group=grouping),
-        "period_query": _query(period),
     }
-    period_query = context["period_query"]
+    period_query = context["period_query"] = _query(period)
     context["ranking_rows"] = tables.ranking(rows, period_query, grouping)
     context["statistic_rows"] = tables.statistics(rows, period_query, grouping)
     context["total_cells"] = tables.total_cells(total, period_query)
