@@ -8,7 +8,9 @@ birth extract; Trần Văn Bình, receiving officer at the ward's service centre
 dossier; Lê Thị Mai, vice-chair of the ward People's Committee, signs the copies.
 """
 
+import base64
 import dataclasses
+import io
 import re
 import shutil
 import subprocess
@@ -16,9 +18,9 @@ import threading
 import unicodedata
 from datetime import UTC, date, datetime
 from pathlib import Path
-from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
+import PIL.Image
 import pytest
 import segno
 from django.utils import translation
@@ -334,14 +336,52 @@ class TestQrCode:
         assert qr.matrix == same.matrix
         assert make_qr(STATUS_URL + "x").matrix != qr.matrix
 
-    def test_data_uri_is_an_svg_with_a_quiet_zone(self) -> None:
+    def test_data_uri_is_a_png_of_the_modules_with_a_quiet_zone(self) -> None:
         qr = make_qr(VERIFY_URL)
         uri = qr_data_uri(VERIFY_URL)
 
-        assert uri.startswith("data:image/svg+xml")
-        svg = unquote(uri.split(",", 1)[1])
-        size = qr.symbol_size(border=4)[0]
-        assert f'viewBox="0 0 {size} {size}"' in svg.replace("'", '"')
+        assert uri.startswith("data:image/png;base64,")
+        image = PIL.Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])))
+        assert image.mode == "L"
+        assert qr_modules(image, border=4) == [[bool(dark) for dark in row] for row in qr.matrix]
+
+    def test_the_printed_qr_code_reads_the_status_url(self, slip_pdf: Path, tmp_path: Path) -> None:
+        """The image embedded in the slip, read back with poppler, has the modules of the
+        status URL's code, each one square of pixels: the QR scans as the portal's link."""
+        subprocess.run(  # noqa: S603  # fixed poppler binary on a file we wrote
+            [poppler("pdfimages"), "-png", str(slip_pdf), str(tmp_path / "image")], check=True
+        )
+        (extracted,) = sorted(tmp_path.glob("image-*.png"))
+        image = PIL.Image.open(extracted).convert("L")
+
+        expected = make_qr(STATUS_URL)
+        assert qr_modules(image, border=4) == [
+            [bool(dark) for dark in row] for row in expected.matrix
+        ]
+
+
+def qr_modules(image: PIL.Image.Image, *, border: int) -> list[list[bool]]:
+    """The dark/light modules of a square QR image, each read at its centre, after checking
+    that a module is a whole number of pixels and that the ``border`` modules around are light.
+
+    The first dark pixel on the diagonal is the finder pattern's corner, ``border`` modules in.
+    """
+    size = image.width
+    assert image.height == size
+    pixels = image.load()
+    assert pixels is not None
+    corner = next(i for i in range(size) if pixels[i, i] <= 127)
+    assert corner > 0 and corner % border == 0
+    step = corner // border
+    assert size % step == 0
+    count = size // step
+    grid = [
+        [pixels[x * step + step // 2, y * step + step // 2] <= 127 for x in range(count)]
+        for y in range(count)
+    ]
+    quiet = grid[:border] + grid[-border:] + [row[:border] + row[-border:] for row in grid]
+    assert not any(any(row) for row in quiet)
+    return [row[border:-border] for row in grid[border:-border]]
 
 
 class TestOfflineRendering:
