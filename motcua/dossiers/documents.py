@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ParamSpec, TypeVar
@@ -97,15 +99,10 @@ def submitted_documents(dossier: Dossier) -> list[tuple[str, str]]:
     return rows
 
 
-@in_vietnamese
-def issue_receipt_slip(dossier: Dossier, *, officer: Any) -> None:
-    """Render Mẫu 01 for an accepted dossier and store it."""
-    from motcua.dossiers.services import attach_generated
-
-    invoice = getattr(dossier, "invoice", None)
-    documents = submitted_documents(dossier)
+def _receipt_slip(dossier: Dossier, *, officer: Any, invoice: Any) -> pdf.ReceiptSlip:
+    """What Mẫu 01 prints for an accepted dossier (``invoice`` None: no fee)."""
     assert dossier.accepted_at is not None and dossier.due_at is not None  # noqa: S101
-    slip = pdf.ReceiptSlip(
+    return pdf.ReceiptSlip(
         dossier_code=dossier.code,
         receiving_agency=dossier.receiving_agency.name,
         parent_agency=dossier.receiving_agency.parent.name
@@ -118,7 +115,7 @@ def issue_receipt_slip(dossier: Dossier, *, officer: Any) -> None:
         applicant_address=dossier.applicant_address,
         procedure_code=dossier.procedure.code,
         procedure_name=dossier.procedure.name_vi,
-        documents=documents,
+        documents=submitted_documents(dossier),
         received_at=dossier.accepted_at,
         due_at=dossier.due_at,
         return_place=dossier.receiving_agency.name,
@@ -128,8 +125,104 @@ def issue_receipt_slip(dossier: Dossier, *, officer: Any) -> None:
         fee_paid=bool(invoice and invoice.status != InvoiceStatus.UNPAID),
         channel_label=str(Channel(dossier.channel).label),
     )
+
+
+def _as_printed(slip: pdf.ReceiptSlip) -> pdf.ReceiptSlip:
+    """The slip with its times cut to the minute in Vietnam time: the slip prints no seconds,
+    so two slips equal this way print the same."""
+
+    def minute(value: datetime) -> datetime:
+        return pdf.local_time(value).replace(second=0, microsecond=0)
+
+    return dataclasses.replace(
+        slip, received_at=minute(slip.received_at), due_at=minute(slip.due_at)
+    )
+
+
+@dataclass(frozen=True)
+class PreparedSlip:
+    """A receipt slip rendered and signed ahead of the payment's transaction (see
+    ``prepare_receipt_slip``)."""
+
+    dossier_id: int
+    slip: pdf.ReceiptSlip
+    content: bytes
+    signed: bool
+
+    def content_for(self, dossier_id: int, slip: pdf.ReceiptSlip, *, signed: bool) -> bytes | None:
+        """The prepared file if it is this dossier's and prints what ``slip`` prints, else None
+        (render again)."""
+        if dossier_id != self.dossier_id or signed != self.signed:
+            return None
+        if _as_printed(slip) != _as_printed(self.slip):
+            return None
+        return self.content
+
+
+# The slip prepared for the payment under way in this context: the payment settles the dossier
+# through the ``invoice_paid`` signal, which knows only the invoice, and the slip is issued there.
+_prepared_slip: ContextVar[PreparedSlip | None] = ContextVar("prepared_slip", default=None)
+
+
+@contextmanager
+def prepared_slip(prepared: PreparedSlip | None) -> Iterator[None]:
+    """Let ``issue_receipt_slip`` take ``prepared`` (when it still prints the same) inside."""
+    token = _prepared_slip.set(prepared)
+    try:
+        yield
+    finally:
+        _prepared_slip.reset(token)
+
+
+@in_vietnamese
+def prepare_receipt_slip(dossier_id: int, *, actor: Any, now: datetime) -> PreparedSlip | None:
+    """Render and sign the receipt slip that paying the fee at ``now`` would issue for a dossier
+    held for its payment, storing nothing.
+
+    The payment's transaction then only stores the file: rendering and signing (about 0.1 s)
+    no longer hold the write lock, which on SQLite is the whole database's. The slip is worked
+    out as ``settle_payment`` will: the clock started at ``now``, the fee paid, signed off by
+    the officer who accepted the dossier. None when the dossier is not (visibly) held for its
+    payment or ``actor`` may not take it at the counter: the payment itself then answers why.
+    """
+    from motcua.dossiers import permissions
+    from motcua.dossiers.services.reception import start_clock
+    from motcua.org.models import Role
+    from motcua.payments.models import Invoice
+
+    dossier = (
+        permissions.visible_to(actor, Dossier.objects.select_related(
+            "procedure", "receiving_agency__ward", "receiving_agency__parent"))
+        .filter(pk=dossier_id, state=State.AWAITING_PAYMENT)
+        .first()
+    )  # fmt: skip
+    if dossier is None or not permissions.has_role(actor, dossier, Role.RECEIVER, "receiving"):
+        return None
+    invoice = Invoice.objects.filter(dossier=dossier, status=InvoiceStatus.UNPAID).first()
+    if invoice is None:
+        return None
+    start_clock(dossier, now)
+    invoice.status = InvoiceStatus.PAID
+    accepted = dossier.events.filter(action="accept").select_related("actor").last()
+    slip = _receipt_slip(dossier, officer=accepted.actor if accepted else None, invoice=invoice)
     seal = signers.seal_signer(dossier.receiving_agency)
     content = pdf.render_receipt_slip(slip, signer=seal)
+    return PreparedSlip(dossier_id=dossier.pk, slip=slip, content=content, signed=seal is not None)
+
+
+@in_vietnamese
+def issue_receipt_slip(dossier: Dossier, *, officer: Any) -> None:
+    """Render Mẫu 01 for an accepted dossier (or take the slip prepared for the payment under
+    way, when it prints the same) and store it."""
+    from motcua.dossiers.services import attach_generated
+
+    assert dossier.accepted_at is not None  # noqa: S101
+    slip = _receipt_slip(dossier, officer=officer, invoice=getattr(dossier, "invoice", None))
+    seal = signers.seal_signer(dossier.receiving_agency)
+    prepared = _prepared_slip.get()
+    content = prepared.content_for(dossier.pk, slip, signed=seal is not None) if prepared else None
+    if content is None:
+        content = pdf.render_receipt_slip(slip, signer=seal)
     stored = attach_generated(
         dossier,
         FileKind.RECEIPT_SLIP,

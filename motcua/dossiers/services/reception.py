@@ -220,8 +220,15 @@ def withdraw(dossier_id: int, *, access_token: str, reason: str) -> Dossier:
 
 
 def record_cash_payment(dossier_id: int, *, actor: Any) -> Dossier:
-    """The receiving officer collects the fee in cash at the counter."""
-    with transaction.atomic():
+    """The receiving officer collects the fee in cash at the counter.
+
+    A dossier held for its fee is received with it (``settle_payment``): its receipt slip is
+    rendered and signed before the transaction, which only stores it (or renders it again if
+    what it prints changed in between)."""
+    from motcua.dossiers import documents
+
+    prepared = documents.prepare_receipt_slip(dossier_id, actor=actor, now=clock.now())
+    with documents.prepared_slip(prepared), transaction.atomic():
         dossier = lock_dossier(dossier_id, actor, None)
         if not permissions.has_role(actor, dossier, Role.RECEIVER, "receiving"):
             raise Forbidden(code="wrong_role")
