@@ -227,7 +227,16 @@ def aggregate(
         candidates = kept.prefilter(rows, period.start, period.moment)
     if composed is None:
         group = {"f_group": F(column) if column else Value(None, output_field=CharField())}
-        composed = {row.pop("f_group"): row for row in totals.count_rows(candidates, facts, group)}
+        if history or queryset.query.where:
+            counted = totals.count_rows(candidates, facts, group)
+        else:  # the province's rows: the same query but for the moments, compiled once
+
+            def build(start: datetime, moment: datetime, _: datetime) -> Any:
+                return kept.prefilter(rows, start, moment), StoredFacts(start, moment), group
+
+            moments = (period.start, period.moment, period.moment)
+            counted = totals.count_shaped((rows.db, "rows", grouping), build, moments)
+        composed = {row.pop("f_group"): row for row in counted}
     figures = {key: _with_average(values) for key, values in composed.items()}
     if column is None:
         return {None: figures.get(None, {})}

@@ -6,6 +6,7 @@ page's time at a million dossiers."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -15,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from motcua.reports.definitions import STATISTICS
 from motcua.reports.selectors import Row
-from motcua.reports.templatetags.reports_tags import drill_url, num, pct
+from motcua.reports.templatetags.reports_tags import decimal_separator, drill_url
 
 DASH = "—"
 
@@ -40,6 +41,20 @@ class Links:
         return prefix + quote_plus("" if key is None else str(key))
 
 
+class Numbers:
+    """Indicators as the ``pct`` and ``num`` filters write them, the active language's decimal
+    separator read once (each read goes through the language's context-local)."""
+
+    def __init__(self) -> None:
+        self.separator = decimal_separator()
+
+    def pct(self, value: Decimal | None) -> str:
+        return DASH if value is None else f"{value:.1f}%".replace(".", self.separator)
+
+    def num(self, value: Decimal | None) -> str:
+        return DASH if value is None else f"{value:.2f}".replace(".", self.separator)
+
+
 def _key(row: Row) -> str:
     return "" if row.key is None else escape(str(row.key))
 
@@ -48,6 +63,7 @@ def ranking(rows: Iterable[Row], period_query: str, grouping: str) -> SafeString
     """The rows of the ranking table: rank (communes), unit and the seven indicators, the
     on-time rate linked to the late dossiers."""
     links = Links(period_query, grouping)
+    pct, num = (numbers := Numbers()).pct, numbers.num
     late = escape(_("Hồ sơ trễ hạn"))
     ranked = grouping == "ward"
     lines = []

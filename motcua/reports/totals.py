@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
@@ -134,21 +134,27 @@ def count_rows(
     columns = facts.columns()
     inner = candidates.order_by().annotate(**groups, **columns).values(*groups, "channel", *columns)
     sql, params = inner.query.sql_with_params()
+    return _count(candidates.db, _outer(candidates.db, sql, list(groups)), list(params))
+
+
+def _outer(using: str, sql: str, groups: list[str]) -> str:
     counts = ", ".join(
         f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END) AS {key}"
         for key, condition in FIGURE_SQL.items()
     )
     keys = ", ".join(f"t.{name}" for name in groups)
-    connection = connections[candidates.db]
     # Keep the inner query a fence: merged into the outer one, each of its subqueries would
     # run again for every condition that reads its column.
-    fence = " OFFSET 0" if connection.vendor == "postgresql" else " LIMIT -1 OFFSET 0"
-    outer = (
+    fence = " OFFSET 0" if connections[using].vendor == "postgresql" else " LIMIT -1 OFFSET 0"
+    return (
         f"SELECT {keys}, {counts}, {TIME_SUM_SQL} AS time_sum, "  # noqa: S608 (fixed text)
         f"{TIME_COUNT_SQL} AS time_n FROM ({sql}{fence}) t GROUP BY {keys}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(outer, params)
+
+
+def _count(using: str, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
         names = [col[0] for col in cursor.description]
         rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
     for row in rows:
@@ -157,6 +163,57 @@ def count_rows(
         row["time_sum"] = microseconds(row["time_sum"])
         row["time_n"] = int(row["time_n"] or 0)
     return rows
+
+
+# --- the counting queries compiled once -------------------------------------------------------
+
+# Moments no history has, standing for a period's own (start, moment, cut) while the SQL of a
+# counting query of that shape is compiled; each run puts the period's moments in their place.
+# Compiling the facts expressions (a few dozen subqueries and conditions) cost more than a
+# month's counting itself.
+SENTINELS = tuple(datetime(1800, 1, day, tzinfo=UTC) for day in (1, 2, 3))
+Build = Callable[[datetime, datetime, datetime], tuple[QuerySet[Any], Facts, Mapping[str, Any]]]
+_compiled: dict[tuple[Any, ...], tuple[str, list[Any], dict[int, int]]] = {}
+
+
+def count_shaped(
+    shape: tuple[Any, ...], build: Build, moments: tuple[datetime, datetime, datetime]
+) -> list[dict[str, Any]]:
+    """``count_rows`` of ``build(*moments)``, whose SQL depends on ``moments`` only through
+    its parameters and otherwise on ``shape`` alone (which must name the database): compiled
+    once per shape and process with ``SENTINELS`` for the moments, which are then replaced."""
+    entry = _compiled.get(shape)
+    if entry is None:
+        candidates, facts, groups = build(*SENTINELS)
+        columns = facts.columns()
+        inner = candidates.order_by().annotate(**groups, **columns)
+        sql, params = inner.values(*groups, "channel", *columns).query.sql_with_params()
+        using = candidates.db
+        adapted = [_adapt(using, sentinel) for sentinel in SENTINELS]
+        slots: dict[int, int] = {}
+        for index, param in enumerate(params):
+            if param in adapted:
+                slots[index] = adapted.index(param)
+            elif _looks_like_sentinel(param):
+                # A moment written in another form than expected: compile each time instead.
+                return count_rows(*build(*moments))
+        entry = (_outer(using, sql, list(groups)), list(params), slots)
+        _compiled[shape] = entry
+    sql, params, slots = entry
+    using = shape[0]
+    actual = [_adapt(using, moment) for moment in moments]
+    bound = [actual[slots[index]] if index in slots else p for index, p in enumerate(params)]
+    return _count(using, sql, bound)
+
+
+def _adapt(using: str, moment: datetime) -> Any:
+    return connections[using].ops.adapt_datetimefield_value(moment)
+
+
+def _looks_like_sentinel(param: Any) -> bool:
+    if isinstance(param, datetime):
+        return param.year == 1800
+    return isinstance(param, str) and param.startswith("1800-01-0")
 
 
 def microseconds(value: Any) -> int:
@@ -322,24 +379,31 @@ def compose(
 
     cut = window.cut
     vendor = connections[rows.db].vendor
-    covered = Q(anchor_at__gte=start, anchor_at__lt=cut, settled_at__lt=cut)
-    arms = (
-        Q(ended_at__isnull=True, received_at__lte=moment)
-        | Q(
-            refused_at__gte=start,
-            refused_at__lte=moment,
-            ended_at__isnull=True,
-            received_at__isnull=False,
-        )
-        | _stab(start, vendor)
-        | _stab(cut, vendor)
-    )
-    if cut <= moment:
-        arms |= Q(anchor_at__gte=cut)
-    live = kept.prefilter(rows, start, moment).filter(arms).exclude(covered)
-    straddling = rows.filter(_stab(cut, vendor), anchor_at__gte=start)
     column = DIMENSIONS[grouping]
     group = {"f_group": F(column) if column else Value(None, output_field=CharField())}
+    reaches_past_cut = cut <= moment
+
+    def live(start: datetime, moment: datetime, cut: datetime) -> Any:
+        covered = Q(anchor_at__gte=start, anchor_at__lt=cut, settled_at__lt=cut)
+        arms = (
+            Q(ended_at__isnull=True, received_at__lte=moment)
+            | Q(
+                refused_at__gte=start,
+                refused_at__lte=moment,
+                ended_at__isnull=True,
+                received_at__isnull=False,
+            )
+            | _stab(start, vendor)
+            | _stab(cut, vendor)
+        )
+        if reaches_past_cut:
+            arms |= Q(anchor_at__gte=cut)
+        counted = kept.prefilter(rows, start, moment).filter(arms).exclude(covered)
+        return counted, StoredFacts(start=start, moment=moment), group
+
+    def straddling(start: datetime, moment: datetime, cut: datetime) -> Any:
+        settled_since = rows.filter(_stab(cut, vendor), anchor_at__gte=start)
+        return settled_since, StoredFacts(start=EARLIEST, moment=LATEST), group
 
     summed = cast(
         "Iterable[dict[str, Any]]",
@@ -353,11 +417,15 @@ def compose(
         total = result[decode(grouping, sums["key"])]
         for index, name in enumerate(TOTAL_NAMES):
             total[index] += int(sums[f"s_{name}"] or 0)
-    for sign, queryset, facts in (
-        (1, live, StoredFacts(start=start, moment=moment)),
-        (-1, straddling, StoredFacts(start=EARLIEST, moment=LATEST)),
-    ):
-        for row in count_rows(queryset, facts, group):
+    moments = (start, moment, cut)
+    for sign, build in ((1, live), (-1, straddling)):
+        shape = (rows.db, build.__name__, grouping, reaches_past_cut)
+        counted = (
+            count_shaped(shape, build, moments)
+            if not rows.query.where
+            else count_rows(*build(*moments))
+        )
+        for row in counted:
             total = result[row["f_group"]]
             for index, name in enumerate(TOTAL_NAMES):
                 total[index] += sign * row[name]

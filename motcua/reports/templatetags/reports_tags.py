@@ -25,10 +25,15 @@ def _decimal_separator(language: str | None) -> str:
     return str(get_format("DECIMAL_SEPARATOR", language))
 
 
+def decimal_separator() -> str:
+    """The active language's decimal separator."""
+    return _decimal_separator(get_language())
+
+
 def _fixed(value: Decimal, places: int) -> str:
     """``value`` (already rounded) with ``places`` decimals and the language's separator, as
     number_format writes it (no thousands grouping in this project)."""
-    return f"{value:.{places}f}".replace(".", _decimal_separator(get_language()))
+    return f"{value:.{places}f}".replace(".", decimal_separator())
 
 
 @lru_cache(maxsize=16)
