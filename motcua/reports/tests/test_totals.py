@@ -21,6 +21,7 @@ from motcua.dossiers.tests.land import SPLIT, Land, land
 from motcua.dossiers.tests.land import at as land_at
 from motcua.reports import selectors, totals
 from motcua.reports import services as reports
+from motcua.reports.facts import StoredFacts
 from motcua.reports.models import DossierFacts, FactsTotal
 from motcua.reports.tests.scenario import Builder, at, build_month
 
@@ -242,3 +243,32 @@ def test_a_short_period_is_counted_from_the_rows(
             kept = normalised(selectors.aggregate(Dossier.objects.all(), period, "ward"))
         assert len(counted) == queries, (first, as_of)
         assert kept == both_ways(period, "ward")[1]
+
+
+def test_a_shapes_query_is_compiled_once_for_every_period(
+    world: World, months: dict[str, Dossier], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The province's counting queries are compiled once per shape (sentinels for the
+    moments); each period then gets its own figures, those of the history."""
+    monkeypatch.setattr(totals, "_compiled", {})
+    compiled: list[tuple[Any, ...]] = []
+    original = totals.count_rows
+
+    def counting(*args: Any) -> list[dict[str, Any]]:
+        if isinstance(args[1], StoredFacts):  # not the history's reference counts
+            compiled.append(args)
+        return original(*args)
+
+    monkeypatch.setattr(totals, "count_rows", counting)
+    # Each past day of March 10–14 as of its end: the same shape (totals, live, settled since).
+    for day in range(10, 15):
+        period = selectors.parse_period("2026-03-01", "2026-03-31", f"2026-03-{day}", now=NOW)
+        kept, history = both_ways(period, "ward")
+        assert kept == history, day
+    assert set(totals._compiled) == {
+        ("default", "live", "ward", False),  # a past day's end: the moment is before the cut
+        ("default", "straddling", "ward", False),
+    }
+    assert compiled == []  # nothing compiled outside the cache
+    # The sentinels stand for moments no history has.
+    assert all(moment.year == 1800 for moment in totals.SENTINELS)
