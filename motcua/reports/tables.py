@@ -31,14 +31,21 @@ class Links:
         self.period_query = period_query
 
     def href(self, figure: str, key: Any) -> str:
+        return self.prefix(figure) + self.key(key)
+
+    def prefix(self, figure: str) -> str:
         prefix = self.prefixes.get(figure)
         if prefix is None:
             # The URL of the key None, less its empty key: the key's text is appended.
             url = drill_url(self.period_query, figure, self.grouping, None)
             prefix = self.prefixes[figure] = escape(url)
+        return prefix
+
+    def key(self, key: Any) -> str:
+        """The key's part of a link (nothing for the province)."""
         if self.grouping == "province":
-            return prefix
-        return prefix + quote_plus("" if key is None else str(key))
+            return ""
+        return quote_plus("" if key is None else str(key))
 
 
 class Numbers:
@@ -84,10 +91,11 @@ def ranking(rows: Iterable[Row], period_query: str, grouping: str) -> SafeString
 def statistic_cells(row: Row, links: Links) -> str:
     """The statistics cells of one row, each count other than 0 linked to its dossiers."""
     cells = []
+    key = links.key(row.key)
     for item in STATISTICS:
         count = row.count(item.key)
         if count:
-            cells.append(f'<td><a href="{links.href(item.key, row.key)}">{count}</a></td>')
+            cells.append(f'<td><a href="{links.prefix(item.key)}{key}">{count}</a></td>')
         else:
             cells.append("<td>0</td>")
     return "".join(cells)
