@@ -7,6 +7,8 @@ leader ``world.pleiku.leader``; each test has a PKI of its own, so no signer is 
 from __future__ import annotations
 
 import unicodedata
+import zlib
+from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,7 @@ from typing import Any
 import pytest
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
-from fontTools import ttLib
+from fontTools import subset, ttLib
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
@@ -178,3 +180,40 @@ def test_a_leader_with_a_bahnar_name_signs_a_valid_result(
     signed = signing.ServerKeySigner(person, seal).sign(unsigned, reason="Bản sao trích lục")
 
     assert [ok for _serial_number, ok in _signed_by(signed)] == [True, True]
+
+
+def test_a_signers_stamps_embed_one_font_subset(
+    world: Any, unsigned: bytes, monkeypatch: pytest.MonkeyPatch, set_now: Any
+) -> None:
+    """Stamps of one signer at other times use the same glyphs (every digit is kept), so the
+    font is subset once; the kept subset is byte for byte what subsetting gives again."""
+    center = world.pleiku.center
+    seal = signing.SigningParty(store.ensure_agency_certificate(center)[0], center.name)
+    signing._stamp_font_subset()  # the cut of the font, made once per process
+    subsets: list[int] = []
+    real = subset.Subsetter.subset
+
+    def counting(self: subset.Subsetter, font: Any) -> None:
+        subsets.append(1)
+        real(self, font)
+
+    monkeypatch.setattr(subset.Subsetter, "subset", counting)
+    monkeypatch.setattr(signing, "_font_programs", {})
+
+    def sign(at: datetime) -> bytes:
+        set_now(at)
+        return signing.ServerKeySigner(None, seal).sign(unsigned, reason="Phiếu")
+
+    first = sign(datetime(2026, 12, 4, 2, 30, tzinfo=UTC))
+    second = sign(datetime(2026, 12, 4, 3, 47, 58, tzinfo=UTC))
+
+    assert len(subsets) == 1
+    (program,) = signing._font_programs.values()
+    assert zlib.compress(program) in first
+    assert zlib.compress(program) in second
+    assert [ok for _serial_number, ok in _signed_by(first) + _signed_by(second)] == [True, True]
+
+    signing._font_programs.clear()
+    sign(datetime(2026, 12, 5, 8, 15, 9, tzinfo=UTC))
+    assert len(subsets) == 2
+    assert list(signing._font_programs.values()) == [program]
