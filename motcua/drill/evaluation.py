@@ -136,9 +136,29 @@ def evaluate(drill: Drill) -> dict[str, Any]:
         "faults": faults,
         "reconciliation": reconciliation,
         "lost": lost,
+        "capacity": _capacity(drill, totals),
     }
     report["findings"] = findings(report)
     return report
+
+
+def _capacity(drill: Drill, totals: dict[str, Any]) -> dict[str, Any]:
+    """What the run cost in CPU: each part of the drill's own server (nothing is known of a
+    ``--target``), per dossier returned and as cores in use on average, and the virtual users'
+    own share (they run on the same machine). The figures to size a server for a scenario."""
+    server = dict(drill.server_cpu)
+    total = round(sum(server.values()), 2) if server else None
+    seconds = drill.real_seconds
+    returned = totals["returned"]
+    return {
+        "real_seconds": round(seconds, 1),
+        "server_cpu_seconds": server,
+        "server_cpu_total": total,
+        "server_cpu_per_returned": round(total / returned, 3) if total and returned else None,
+        "server_cores": round(total / seconds, 2) if total and seconds else None,
+        "runner_cpu_seconds": drill.runner_cpu_seconds,
+        "runner_cores": round(drill.runner_cpu_seconds / seconds, 2) if seconds else None,
+    }
 
 
 def _unit_figures(drill: Drill, ward: int, name: str, records: list[Record]) -> dict[str, Any]:
@@ -713,6 +733,25 @@ def findings(report: dict[str, Any]) -> list[dict[str, Any]]:
         }
     )
     items.append(_reconciliation_finding(report["reconciliation"]))
+    capacity = report["capacity"]
+    if capacity["server_cpu_total"] is not None:
+        items.append(
+            {
+                "kind": "capacity",
+                "text": _(
+                    "Máy chủ của cuộc diễn tập dùng %(cpu)s giây CPU trong %(minutes)s phút thực "
+                    "(trung bình %(cores)s lõi; %(per)s giây cho mỗi hồ sơ đã trả); người dùng ảo "
+                    "dùng thêm %(runner)s giây."
+                )
+                % {
+                    "cpu": number(capacity["server_cpu_total"]),
+                    "minutes": number(capacity["real_seconds"] / 60),
+                    "cores": number(capacity["server_cores"]),
+                    "per": number(capacity["server_cpu_per_returned"]),
+                    "runner": number(capacity["runner_cpu_seconds"]),
+                },
+            }
+        )
     lost = report["lost"]
     items.append(
         {

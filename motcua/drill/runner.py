@@ -186,6 +186,8 @@ class FaultControl(Protocol):
 
     def portal_statuses(self) -> dict[str, Any]: ...
 
+    def cpu_seconds(self) -> dict[str, float]: ...
+
 
 @dataclass
 class DrillResult:
@@ -263,6 +265,10 @@ class Drill:
         self.server_total_before = 0
         self.server_total_after = 0
         self.real_seconds = 0.0
+        # CPU seconds over the run (from the clock's anchor to the last officer's stop): of each
+        # part of the drill's own server (empty with --target) and of the virtual users.
+        self.server_cpu: dict[str, float] = {}
+        self.runner_cpu_seconds = 0.0
         self._last_bucket = -1
 
     # --- HTTP ---------------------------------------------------------------------------------
@@ -854,6 +860,8 @@ class Drill:
             self.server_total_before = await self.count_on_server(client)
             await self.set_clock(client)
             self.started = True
+            cpu_before = self.control.cpu_seconds() if self.control is not None else {}
+            runner_cpu_before = time.process_time()
             assert self.vt is not None  # noqa: S101
             started = time.monotonic()
             officers = []
@@ -885,6 +893,13 @@ class Drill:
             await self._end_faults(faults)
             progress.cancel()
             self.real_seconds = time.monotonic() - started
+            self.runner_cpu_seconds = round(time.process_time() - runner_cpu_before, 2)
+            if self.control is not None:
+                cpu_after = self.control.cpu_seconds()
+                self.server_cpu = {
+                    role: round(seconds - cpu_before.get(role, 0.0), 2)
+                    for role, seconds in cpu_after.items()
+                }
             self._render_progress(final=True)
         # A client of its own: nothing the virtual users left behind can hold up the count.
         async with http.Client(self.base_url, timeout=HTTP_TIMEOUT) as client:

@@ -128,6 +128,8 @@ class DrillServer:
         self.proxy: DelayProxy | None = None
         # What the stand-in held each time it was stopped (its memory is its process).
         self.portal_memories: list[dict[str, Any]] = []
+        # CPU seconds of processes ended during the run (a killed worker, a stopped stand-in).
+        self._cpu_ended: dict[str, float] = {}
 
     @property
     def url(self) -> str:
@@ -237,6 +239,26 @@ class DrillServer:
             url = waiting[0][1]
             raise RuntimeError(f"motcua did not answer on {url} within {READY_TIMEOUT_SECONDS} s")
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds used so far by each part of the server (``web``: gunicorn's master and
+        workers, ``worker``, ``gateway``, ``portal``), those of processes ended during the run
+        included: a capacity figure that the speed of the machine's other work does not move."""
+        used = dict(self._cpu_ended)
+        for role, process in (
+            ("web", self.process),
+            ("worker", self.worker),
+            ("gateway", self.gateway),
+            ("portal", self.portal),
+        ):
+            if process is not None and process.poll() is None:
+                used[role] = used.get(role, 0.0) + process_tree_cpu_seconds(process.pid)
+        return {role: round(seconds, 2) for role, seconds in sorted(used.items())}
+
+    def _count_ended(self, role: str, process: subprocess.Popen[bytes]) -> None:
+        if process.poll() is None:
+            seconds = process_tree_cpu_seconds(process.pid)
+            self._cpu_ended[role] = self._cpu_ended.get(role, 0.0) + seconds
+
     def worker_pids(self) -> list[int]:
         """The gunicorn workers (children of the master process)."""
         if self.process is None:
@@ -291,6 +313,7 @@ class DrillServer:
         killed = None
         if self.worker is not None and self.worker.poll() is None:
             killed = self.worker.pid
+            self._count_ended("worker", self.worker)
             self.worker.send_signal(signal.SIGKILL)
             self.worker.wait()
             logger.info("drill.task_worker_killed pid=%s", killed)
@@ -342,6 +365,7 @@ class DrillServer:
             self.portal_memories.append(
                 httpx.get(f"{self.portal_url}/api/statuses", timeout=10).json()
             )
+        self._count_ended("portal", process)
         _end(process)
         logger.info("drill.portal_stopped pid=%s", process.pid)
         return process.pid
@@ -384,6 +408,21 @@ class DrillServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def process_tree_cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of process ``pid``, of its children already waited for
+    (a gunicorn worker killed and replaced) and of its living children, from /proc."""
+    ticks = 0
+    pids = [pid]
+    with contextlib.suppress(OSError, ValueError):
+        pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    for index, each in enumerate(pids):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+            # utime, stime; for the process itself also cutime, cstime (children waited for).
+            ticks += sum(int(f) for f in fields[11 : 15 if index == 0 else 13])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _end(process: subprocess.Popen[bytes]) -> None:

@@ -114,3 +114,13 @@ def test_the_four_faults_cost_time_and_lose_nothing(tmp_path: Path) -> None:
     assert rec["payments"]["settled"] == rec["payments"]["with_fee"]
     assert report["lost"]["count"] == 0
     assert all(datetime.fromisoformat(row[7]) >= scenario.start for row in drill.ledger["messages"])
+
+    # What the run cost: each process of the server worked (the killed worker's share kept),
+    # and the per-dossier figure is the total over the dossiers returned.
+    capacity = report["capacity"]
+    used = capacity["server_cpu_seconds"]
+    assert set(used) == {"web", "worker", "gateway", "portal"} and used["web"] > 0
+    assert capacity["server_cpu_total"] == round(sum(used.values()), 2)
+    returned = report["totals"]["returned"]
+    assert capacity["server_cpu_per_returned"] == round(capacity["server_cpu_total"] / returned, 3)
+    assert any(f["kind"] == "capacity" for f in report["findings"])

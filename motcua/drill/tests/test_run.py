@@ -98,6 +98,10 @@ def test_tiny_scenario_end_to_end(drill_server: Any, world: World, tmp_path: Pat
     lost_notices = next(f for f in report["faults"] if f["kind"] == "payment_notification_lost")
     assert lost_notices["settled_anyway"] == lost_notices["payments_affected"] > 0
     assert next(f for f in report["faults"] if f["kind"] == "slow_peer")["available"] is False
+    # A server the drill did not start is not measured; the virtual users' own CPU is.
+    assert report["capacity"]["server_cpu_total"] is None
+    assert report["capacity"]["runner_cpu_seconds"] > 0
+    assert "capacity" not in {f["kind"] for f in report["findings"]}
 
     # The HTML shows the findings of the JSON, in the same order, and the two units.
     shown = re.findall(r'<li data-kind="[a-z]+"[^>]*>(.*?)</li>', html, re.S)
