@@ -160,7 +160,8 @@ class DossierFacts(models.Model):
 
 class FactsTotal(models.Model):
     """The figures of the closed dossiers first seen on one day (Vietnam time), summed for one
-    group of one grouping, as they stand now (``motcua.reports.totals``)."""
+    group of one grouping, as they stand now (``motcua.reports.totals``); the dimension
+    "m:<grouping>" sums a month's days, on the month's first day."""
 
     dimension = models.CharField(max_length=20)
     day = models.DateField()

@@ -11,7 +11,8 @@ added, per grouping and group, to the total of the day of ``anchor_at``.
 A period [start, moment] then counts (``compose``):
 
 * the totals of the days from its first day up to the cut (the end of the moment's day when
-  the moment ends a day, else the start of the moment's day);
+  the moment ends a day, else the start of the moment's day), whole months read from the
+  month's total;
 * minus the dossiers of those days settled after the cut, as the totals counted them;
 * plus, counted live as of the moment, every dossier that can count and is not in the
   totals: the open ones, those first seen before the period (carried over) or after the cut,
@@ -250,15 +251,44 @@ def _as_date(value: Any) -> date:
 Totals = dict[tuple[str, date, str], list[int]]
 
 
+def month_of(dimension: str) -> str:
+    """The rows summing a grouping's days by month: dimension "m:<grouping>", day the first
+    of the month. A year then reads twelve rows a group instead of 365."""
+    return f"m:{dimension}"
+
+
 def _spread(rows: Iterable[dict[str, Any]], sign: int, into: Totals) -> None:
-    """Add each combination's figures to the total of every grouping it belongs to."""
+    """Add each combination's figures to the total of every grouping it belongs to, for its
+    day and for its month."""
     for row in rows:
         day = _as_date(row["k_day"])
+        month = day.replace(day=1)
         for dimension in DIMENSIONS:
             key = "" if dimension == "province" else encode(row[f"k_{dimension}"])
-            total = into.setdefault((dimension, day, key), [0] * len(TOTAL_NAMES))
-            for index, name in enumerate(TOTAL_NAMES):
-                total[index] += sign * row[name]
+            for total in (
+                into.setdefault((dimension, day, key), [0] * len(TOTAL_NAMES)),
+                into.setdefault((month_of(dimension), month, key), [0] * len(TOTAL_NAMES)),
+            ):
+                for index, name in enumerate(TOTAL_NAMES):
+                    total[index] += sign * row[name]
+
+
+def _summed_days(grouping: str, first: date, cut_day: date) -> Q:
+    """The totals rows of the days [first, cut_day): whole months from the month rows, the
+    days before the first whole month and after the last from the day rows."""
+    whole_from = first if first.day == 1 else _next_month(first)
+    whole_to = cut_day.replace(day=1)
+    if whole_to <= whole_from:
+        return Q(dimension=grouping, day__gte=first, day__lt=cut_day)
+    return (
+        Q(dimension=grouping, day__gte=first, day__lt=whole_from)
+        | Q(dimension=month_of(grouping), day__gte=whole_from, day__lt=whole_to)
+        | Q(dimension=grouping, day__gte=whole_to, day__lt=cut_day)
+    )
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
 def contribution(dossier_id: int, using: str = "default") -> list[dict[str, Any]]:
@@ -408,7 +438,7 @@ def compose(
     summed = cast(
         "Iterable[dict[str, Any]]",
         FactsTotal.objects.using(rows.db)
-        .filter(dimension=grouping, day__gte=first, day__lt=cut_day)
+        .filter(_summed_days(grouping, first, cut_day))
         .values("key")
         .annotate(**{f"s_{name}": Sum(name) for name in TOTAL_NAMES}),
     )

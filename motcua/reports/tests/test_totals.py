@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
 from motcua.conftest import World
@@ -272,3 +273,38 @@ def test_a_shapes_query_is_compiled_once_for_every_period(
     assert compiled == []  # nothing compiled outside the cache
     # The sentinels stand for moments no history has.
     assert all(moment.year == 1800 for moment in totals.SENTINELS)
+
+
+def test_a_months_total_is_the_sum_of_its_days(world: World, months: dict[str, Dossier]) -> None:
+    summed: dict[tuple[str, date, str], list[int]] = {}
+    stored: dict[tuple[str, date, str], list[int]] = {}
+    for row in FactsTotal.objects.all():
+        values = [getattr(row, name) for name in totals.TOTAL_NAMES]
+        if row.dimension.startswith("m:"):
+            assert row.day.day == 1
+            stored[(row.dimension, row.day, row.key)] = values
+            continue
+        month = summed.setdefault(
+            (f"m:{row.dimension}", row.day.replace(day=1), row.key), [0] * len(values)
+        )
+        month[:] = [a + b for a, b in zip(month, values, strict=True)]
+    assert {k: v for k, v in stored.items() if any(v)} == {
+        k: v for k, v in summed.items() if any(v)
+    }
+    # March: the 9 of the scenario, S and the land dossier were received.
+    assert stored[("m:province", date(2026, 3, 1), "")][1] == 11
+
+
+def test_whole_months_are_read_from_the_month_totals() -> None:
+    rows = totals._summed_days("ward", date(2026, 1, 15), date(2026, 4, 15))
+    assert rows == (
+        Q(dimension="ward", day__gte=date(2026, 1, 15), day__lt=date(2026, 2, 1))
+        | Q(dimension="m:ward", day__gte=date(2026, 2, 1), day__lt=date(2026, 4, 1))
+        | Q(dimension="ward", day__gte=date(2026, 4, 1), day__lt=date(2026, 4, 15))
+    )
+    # No whole month: the days alone.
+    assert totals._summed_days("ward", date(2026, 3, 2), date(2026, 3, 31)) == Q(
+        dimension="ward", day__gte=date(2026, 3, 2), day__lt=date(2026, 3, 31)
+    )
+    # December's next month is January.
+    assert totals._next_month(date(2025, 12, 5)) == date(2026, 1, 1)
