@@ -184,19 +184,22 @@ def prepare_receipt_slip(dossier_id: int, *, actor: Any, now: datetime) -> Prepa
     out as ``settle_payment`` will: the clock started at ``now``, the fee paid, signed off by
     the officer who accepted the dossier. None when the dossier is not (visibly) held for its
     payment or ``actor`` may not take it at the counter: the payment itself then answers why.
+    ``actor`` None is the payment gateway's notification: no officer, nothing to check.
     """
     from motcua.dossiers import permissions
     from motcua.dossiers.services.reception import start_clock
     from motcua.org.models import Role
     from motcua.payments.models import Invoice
 
-    dossier = (
-        permissions.visible_to(actor, Dossier.objects.select_related(
-            "procedure", "receiving_agency__ward", "receiving_agency__parent"))
-        .filter(pk=dossier_id, state=State.AWAITING_PAYMENT)
-        .first()
-    )  # fmt: skip
-    if dossier is None or not permissions.has_role(actor, dossier, Role.RECEIVER, "receiving"):
+    dossiers = Dossier.objects.select_related(
+        "procedure", "receiving_agency__ward", "receiving_agency__parent"
+    )
+    if actor is not None:
+        dossiers = permissions.visible_to(actor, dossiers)
+    dossier = dossiers.filter(pk=dossier_id, state=State.AWAITING_PAYMENT).first()
+    if dossier is None:
+        return None
+    if actor is not None and not permissions.has_role(actor, dossier, Role.RECEIVER, "receiving"):
         return None
     invoice = Invoice.objects.filter(dossier=dossier, status=InvoiceStatus.UNPAID).first()
     if invoice is None:

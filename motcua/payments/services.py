@@ -11,6 +11,8 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager as ContextManager
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -266,7 +268,7 @@ def _process_notification(
         result = provider.parse_result(data)
     except InvalidInput:
         return IPN_OTHER, "malformed"
-    with transaction.atomic():
+    with _receipt_slip_ahead(result, provider), transaction.atomic():
         attempt = (
             PaymentAttempt.objects.select_for_update()
             .filter(txn_ref=result.txn_ref, provider=provider.name)
@@ -281,6 +283,29 @@ def _process_notification(
             return IPN_ALREADY_CONFIRMED, "already_confirmed"
         _apply_result(attempt, result, provider, source="ipn")
     return IPN_CONFIRMED, attempt.state
+
+
+def _receipt_slip_ahead(result: GatewayResult, provider: PaymentProvider) -> ContextManager[None]:
+    """Outside the transaction that settles a verified payment: when it will complete the
+    reception of a dossier held for its fee, that dossier's receipt slip rendered and sealed
+    now, for the transaction only to store (see ``documents.prepare_receipt_slip``)."""
+    from motcua.dossiers import documents
+
+    if result.state != "paid":
+        return nullcontext()
+    attempt = (
+        PaymentAttempt.objects.filter(txn_ref=result.txn_ref, provider=provider.name)
+        .values("amount", "state", "invoice__dossier_id")
+        .first()
+    )
+    if attempt is None or attempt["amount"] != result.amount:
+        return nullcontext()
+    if attempt["state"] not in OPEN_ATTEMPT_STATES:
+        return nullcontext()
+    prepared = documents.prepare_receipt_slip(
+        attempt["invoice__dossier_id"], actor=None, now=clock.now()
+    )
+    return documents.prepared_slip(prepared)
 
 
 def _record_amount_mismatch(
@@ -399,7 +424,8 @@ def _refresh(
         return attempt, True
     result = provider.query(attempt)
     answered = result is not None
-    with transaction.atomic():
+    ahead = _receipt_slip_ahead(result, provider) if result is not None and result.found else None
+    with ahead or nullcontext(), transaction.atomic():
         locked = PaymentAttempt.objects.select_for_update().get(pk=attempt.pk)
         if locked.state not in OPEN_ATTEMPT_STATES:
             pass  # the IPN came in while we were asking
