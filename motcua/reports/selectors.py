@@ -25,6 +25,7 @@ from motcua.reports import facts as kept
 from motcua.reports import totals
 from motcua.reports.facts import StoredFacts
 from motcua.reports.indicators import FIGURE_SQL, FIGURES, Facts
+from motcua.reports.models import DossierFacts
 
 PROVINCIAL_KINDS = (AgencyKind.PROVINCE_PC, AgencyKind.PROVINCE_OFFICE, AgencyKind.PROVINCE_CENTER)
 
@@ -45,6 +46,16 @@ class Scope:
         if self.province:
             return queryset
         return queryset.filter(
+            Q(receiving_agency_id__in=self.agency_ids) | Q(competent_agency_id__in=self.agency_ids)
+        )
+
+    def facts(self) -> QuerySet[DossierFacts]:
+        """The facts rows of ``filter``'s dossiers, by the units the rows keep (set at
+        registration, never changed): read by their own indexes, not by the dossiers'."""
+        rows = DossierFacts.objects.all()
+        if self.province:
+            return rows
+        return rows.filter(
             Q(receiving_agency_id__in=self.agency_ids) | Q(competent_agency_id__in=self.agency_ids)
         )
 
@@ -204,14 +215,21 @@ def prefilter(queryset: QuerySet[Dossier], period: Period) -> QuerySet[Dossier]:
 
 
 def aggregate(
-    queryset: QuerySet[Dossier], period: Period, grouping: str, *, history: bool = False
+    queryset: QuerySet[Dossier],
+    period: Period,
+    grouping: str,
+    *,
+    history: bool = False,
+    scope: Scope | None = None,
 ) -> dict[Any, dict[str, Any]]:
     """Every counted figure and the average processing time per group.
 
     The province (``queryset`` unfiltered) is read from the day totals of closed dossiers and
     the live remainder (``motcua.reports.totals.compose``, three queries); a unit's dossiers
     from the rows kept per dossier (``motcua.reports.facts``, one query); with ``history``
-    from the history itself (the reference both are tested against, one query)."""
+    from the history itself (the reference both are tested against, one query). With
+    ``scope``, ``queryset`` is ``scope.filter`` of every dossier: a unit's rows are then found
+    by the units they keep (``Scope.facts``)."""
     if grouping not in GROUPINGS:
         raise InvalidInput(_("Cách nhóm không hợp lệ."), field="group", code="choice")
     column = GROUPINGS[grouping]
@@ -221,7 +239,7 @@ def aggregate(
         candidates: QuerySet[Any] = prefilter(queryset, period)
     else:
         facts = StoredFacts(start=period.start, moment=period.moment)
-        rows = kept.rows_of(queryset)
+        rows = kept.rows_of(queryset) if scope is None else scope.facts()
         if not queryset.query.where:
             composed = totals.compose(rows, period.start, period.moment, grouping)
         candidates = kept.prefilter(rows, period.start, period.moment)
@@ -325,8 +343,9 @@ def table(
     queryset: QuerySet[Dossier], period: Period, grouping: str, scope: Scope
 ) -> tuple[list[Row], Row]:
     """The rows of a grouping and their total, from one counting query: every dossier is in
-    exactly one group, so the total is the sum of the groups."""
-    figures = aggregate(queryset, period, grouping)
+    exactly one group, so the total is the sum of the groups. ``queryset`` is ``scope.filter``
+    of every dossier."""
+    figures = aggregate(queryset, period, grouping, scope=scope)
     return _rows(figures, grouping, scope), Row(None, str(_("Tổng cộng")), _sum(figures))
 
 

@@ -15,8 +15,10 @@ from django.test import Client
 from openpyxl import load_workbook
 
 from motcua.conftest import PASSWORD, World
+from motcua.dossiers.models import Dossier
 from motcua.org.models import Agency, Role
 from motcua.org.services import add_staff
+from motcua.reports import selectors
 from motcua.reports.definitions import STATISTICS
 from motcua.reports.tests.scenario import Builder, Month, at, build_month
 
@@ -266,3 +268,21 @@ def test_the_tables_link_each_count_to_its_dossiers(world: World, month: Month) 
     received = total.xpath("td/a")[1].get("href")
     assert "group=province" in received and "key=" not in received
     assert len(client.get(received).context["page"].object_list) == 9
+
+
+@pytest.mark.parametrize("grouping", ["ward", "agency", "procedure"])
+def test_a_units_rows_are_found_by_the_units_they_keep(
+    world: World, month: Month, grouping: str
+) -> None:
+    """A unit's dashboard finds its facts rows by their own units (``Scope.facts``): the same
+    figures as through its dossiers, and as the history."""
+    scope = selectors.scope_of(world.pleiku.leader)
+    dossiers = scope.filter(Dossier.objects.all())
+    period = selectors.parse_period("2026-03-01", "2026-03-31", None)
+    by_units = selectors.aggregate(dossiers, period, grouping, scope=scope)
+    assert by_units == selectors.aggregate(dossiers, period, grouping)
+    history = selectors.aggregate(dossiers, period, grouping, history=True)
+    assert {k: v["received"] for k, v in by_units.items()} == {
+        k: v["received"] for k, v in history.items()
+    }
+    assert sum(values["received"] for values in by_units.values()) == 8
