@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 @dataclass(frozen=True)
 class Indicator:
     key: str
-    number: str  # numbering of Decision 766 (DOMAIN.md §4)
+    number: str  # numbering of the indicator set of Decision 766/QĐ-TTg
     name: str | Promise
     formula: str | Promise
     numerator: str | None  # figure keys (see indicators.FIGURES)

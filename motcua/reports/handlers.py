@@ -22,7 +22,7 @@ from motcua.reports.models import Appointment, Complaint, DossierFacts, Rating
 # Events that give or move the appointment (NgayHenTra): reception, the fee completing
 # reception, the one rescheduling with an apology (Mẫu 04) and the second land appointment.
 # A restart after a supplement is not a new appointment for Decision 766: the time spent
-# supplementing is subtracted instead (DOMAIN.md §2.8).
+# supplementing is subtracted instead (the portal's formulas for Decision 766/QĐ-TTg).
 APPOINTMENT_ACTIONS = frozenset(
     {"accept", "settle_payment", "reschedule", "record_obligations_met"}
 )

@@ -6,8 +6,9 @@ its time at or before the moment, never from the dossier's current state: a figu
 be recomputed as it stood on any past date. The expressions are correlated subqueries that the
 database evaluates while it aggregates; no dossier is loaded into Python to be counted.
 
-The rules of Decision 766/QĐ-TTg as run on the National Public Service Portal (DOMAIN.md §2.8
-and §4):
+The rules of Decision 766/QĐ-TTg (23 June 2022, the service-quality indicator set) as the
+National Public Service Portal computes them (its published description of the indicators'
+formulas):
 
 * received (``NgayTiepNhan``): the first time the dossier entered "accepted";
 * end of processing: the first of "result approved", "result returned", "stopped" or
