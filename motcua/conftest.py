@@ -254,6 +254,36 @@ def set_now(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
 
 
 @pytest.fixture
+def own_pki(settings: Any, tmp_path: Path, media_root: Path) -> Path:
+    """A certificate authority of the test's own: receipt slips and results are signed."""
+    from motcua.pki import store
+
+    settings.MOTCUA_PKI_DIR = tmp_path / "pki"
+    store.ensure_ca()
+    return Path(settings.MOTCUA_PKI_DIR)
+
+
+@pytest.fixture
+def slip_renders(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, bytes]]:
+    """Every receipt slip rendered: how many transactions deep (savepoints in the test's) and
+    the bytes."""
+    from django.db import connection
+
+    from motcua.dossiers import pdf
+
+    made: list[tuple[int, bytes]] = []
+    real = pdf.render_receipt_slip
+
+    def recording(data: Any, *, signer: Any = None) -> bytes:
+        content = real(data, signer=signer)
+        made.append((len(connection.savepoint_ids), content))
+        return content
+
+    monkeypatch.setattr(pdf, "render_receipt_slip", recording)
+    return made
+
+
+@pytest.fixture
 def stub_pdfs(monkeypatch: pytest.MonkeyPatch) -> bytes:
     """Skip PDF rendering (about 0.2 s a document): receipt slips and results are stored as
     a minimal PDF. For tests about something else than the documents themselves."""

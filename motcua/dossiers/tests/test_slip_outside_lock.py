@@ -14,41 +14,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
 
 from motcua.core.errors import Forbidden, NotFound
-from motcua.dossiers import documents, pdf, services
+from motcua.dossiers import documents, services
 from motcua.dossiers.models import Dossier, FileKind
 from motcua.dossiers.tests.test_pdf import pdf_text
-from motcua.pki import store
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_pki")]
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 FRIDAY = date(2026, 2, 13)
 ACCEPTED = datetime(2026, 2, 13, 9, 0, tzinfo=VN)
 PAID = datetime(2026, 2, 13, 9, 20, tzinfo=VN)
-
-
-@pytest.fixture(autouse=True)
-def own_pki(settings: Any, tmp_path: Path, media_root: Path) -> None:
-    settings.MOTCUA_PKI_DIR = tmp_path / "pki"
-    store.ensure_ca()
-
-
-@pytest.fixture
-def renders(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, bytes]]:
-    """Every slip rendered: how many transactions deep (savepoints in the test's) and the bytes."""
-    made: list[tuple[int, bytes]] = []
-    real = pdf.render_receipt_slip
-
-    def recording(data: Any, *, signer: Any = None) -> bytes:
-        content = real(data, signer=signer)
-        made.append((len(connection.savepoint_ids), content))
-        return content
-
-    monkeypatch.setattr(pdf, "render_receipt_slip", recording)
-    return made
 
 
 @pytest.fixture
@@ -88,14 +65,14 @@ def in_between(monkeypatch: pytest.MonkeyPatch, change: Any) -> list[documents.P
 
 
 def test_the_slip_is_rendered_before_the_transaction_and_stored_in_it(
-    world: Any, held: Dossier, renders: list[tuple[int, bytes]], tmp_path: Path
+    world: Any, held: Dossier, slip_renders: list[tuple[int, bytes]], tmp_path: Path
 ) -> None:
     paid = services.record_cash_payment(held.pk, actor=world.pleiku.receiver)
 
     assert paid.state == "accepted"
-    assert [depth for depth, _ in renders] == [0]
+    assert [depth for depth, _ in slip_renders] == [0]
     content = stored_slip(paid)
-    assert content == renders[0][1]
+    assert content == slip_renders[0][1]
     assert content.count(b"/ByteRange") == 1
     text = slip_text(content, tmp_path)
     # Received at the payment, due at the 17:00 close the same day (before 15:00 on a working
@@ -109,7 +86,7 @@ def test_the_slip_is_rendered_before_the_transaction_and_stored_in_it(
 def test_a_change_in_between_renders_the_slip_again(
     world: Any,
     held: Dossier,
-    renders: list[tuple[int, bytes]],
+    slip_renders: list[tuple[int, bytes]],
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
@@ -120,9 +97,9 @@ def test_a_change_in_between_renders_the_slip_again(
 
     paid = services.record_cash_payment(held.pk, actor=world.pleiku.receiver)
 
-    assert [depth > 0 for depth, _ in renders] == [False, True]
+    assert [depth > 0 for depth, _ in slip_renders] == [False, True]
     content = stored_slip(paid)
-    assert content == renders[1][1] != prepared[0].content
+    assert content == slip_renders[1][1] != prepared[0].content
     assert "Điện thoại: 0912 345 678" in slip_text(content, tmp_path)
 
 
@@ -131,7 +108,7 @@ def test_a_change_in_between_renders_the_slip_again(
 def test_the_slip_is_rendered_again_only_if_the_printed_minute_moved(
     world: Any,
     held: Dossier,
-    renders: list[tuple[int, bytes]],
+    slip_renders: list[tuple[int, bytes]],
     monkeypatch: pytest.MonkeyPatch,
     set_now: Any,
     tmp_path: Path,
@@ -142,7 +119,7 @@ def test_the_slip_is_rendered_again_only_if_the_printed_minute_moved(
 
     paid = services.record_cash_payment(held.pk, actor=world.pleiku.receiver)
 
-    assert len(renders) == (2 if again else 1)
+    assert len(slip_renders) == (2 if again else 1)
     content = stored_slip(paid)
     assert (content == prepared[0].content) is not again
     minute = (PAID + later).strftime("%H giờ %M")
@@ -151,26 +128,26 @@ def test_the_slip_is_rendered_again_only_if_the_printed_minute_moved(
 
 @pytest.mark.parametrize(("who", "refusal"), [("specialist", Forbidden), ("outsider", NotFound)])
 def test_nothing_is_rendered_for_whoever_may_not_take_the_fee(
-    world: Any, held: Dossier, renders: list[tuple[int, bytes]], who: str, refusal: type
+    world: Any, held: Dossier, slip_renders: list[tuple[int, bytes]], who: str, refusal: type
 ) -> None:
     actor = world.pleiku.specialist if who == "specialist" else world.outsider
 
     assert documents.prepare_receipt_slip(held.pk, actor=actor, now=PAID) is None
     with pytest.raises(refusal):
         services.record_cash_payment(held.pk, actor=actor)
-    assert renders == []
+    assert slip_renders == []
     assert not held.files.filter(kind=FileKind.RECEIPT_SLIP).exists()
 
 
 def test_nothing_is_rendered_for_a_dossier_not_held_for_its_fee(
-    world: Any, renders: list[tuple[int, bytes]]
+    world: Any, slip_renders: list[tuple[int, bytes]]
 ) -> None:
     submitted = world.dossier_in("submitted")
 
     assert (
         documents.prepare_receipt_slip(submitted.pk, actor=world.pleiku.receiver, now=PAID) is None
     )
-    assert renders == []
+    assert slip_renders == []
 
 
 def test_a_prepared_slip_serves_its_own_dossier_and_signing_only(world: Any, held: Dossier) -> None:
