@@ -10,6 +10,8 @@ again, and it must be back within a fraction of a second, not after the seconds 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
 
 from motcua.exchange.dvcqg import sim
@@ -21,6 +23,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--target", required=True)
     parser.add_argument("--secret", required=True)
     options = parser.parse_args(argv)
+    # One line per request, as the drill's other processes log (no Django here to set it up).
+    logging.basicConfig(
+        level=os.environ.get("MOTCUA_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stdout,
+    )
     server = sim.serve(options.port, target=options.target, secret=options.secret)
     sys.stdout.write(f"Cổng DVCQG giả lập: http://127.0.0.1:{options.port} → {options.target}\n")
     sys.stdout.flush()

@@ -142,6 +142,19 @@ _Loader.yaml_implicit_resolvers = {
 def load_scenario(name_or_path: str) -> Scenario:
     """Read and check a scenario file; ``InvalidInputs`` lists every rule broken."""
     path = scenario_path(name_or_path)
+    if path.parent == SCENARIO_DIR and not path.exists():
+        # A name, not a path: say which names there are.
+        raise InvalidInputs(
+            [
+                InvalidInput(
+                    _("Không có kịch bản “%(name)s”; các kịch bản có sẵn: %(shipped)s."),
+                    field="scenario",
+                    code="unknown_scenario",
+                    name=name_or_path,
+                    shipped=", ".join(shipped_scenarios()),
+                )
+            ]
+        )
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 (safe)
     except OSError as error:

@@ -140,6 +140,17 @@ def test_unreadable_and_malformed_files(tmp_path: Path) -> None:
     assert [(e.field, e.code) for e in caught.value.errors] == [("file", "yaml")]
 
 
+def test_an_unknown_scenario_name_lists_the_shipped_ones() -> None:
+    with pytest.raises(InvalidInputs) as caught:
+        load_scenario("pilot-78")
+    (error,) = caught.value.errors
+    assert (error.field, error.code) == ("scenario", "unknown_scenario")
+    assert error.message == (
+        f"Không có kịch bản “pilot-78”; các kịch bản có sẵn: {', '.join(shipped_scenarios())}."
+    )
+    assert "pilot-77" in shipped_scenarios()
+
+
 def test_an_impossible_date_in_the_file_names_the_field(tmp_path: Path) -> None:
     path = tmp_path / "bad-date.yaml"
     path.write_text(

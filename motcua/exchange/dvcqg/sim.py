@@ -192,7 +192,7 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("portal_sim %s", format % args)
+        logger.info("portal_sim.request %s", format % args)
 
     @property
     def state(self) -> PortalState:
