@@ -361,11 +361,14 @@ class ReturnOutcome:
     """What the applicant's return page shows.
 
     ``status``: ``paid``, ``failed``, ``pending`` (the gateway answered: not decided yet),
-    ``unknown`` (no trustworthy answer yet) or ``invalid`` (a forged or unknown return).
+    ``unknown`` (no trustworthy answer yet) or ``invalid`` (a forged or unknown return), then
+    with ``check``, the first check it failed: ``signature``, ``unknown_transaction`` or
+    ``amount`` (its amount against the attempt's).
     """
 
     status: str
     attempt: PaymentAttempt | None = None
+    check: str = ""
 
     @property
     def invoice(self) -> Invoice | None:
@@ -379,17 +382,19 @@ def handle_return(
     which attempt it was: if the IPN has not settled it yet, we ask the gateway ourselves and
     settle from that verified answer."""
     provider = provider or gateway.get_provider()
-    if not provider.verify(params):
-        logger.warning("payment.return_bad_signature txn_ref_present=%s", "vnp_TxnRef" in params)
-        return ReturnOutcome("invalid")
-    txn_ref = str(params.get("vnp_TxnRef", ""))
+    txn_ref = str(params.get("vnp_TxnRef", "") or "")
     attempt = (
-        PaymentAttempt.objects.select_related("invoice__dossier")
-        .filter(txn_ref=txn_ref, provider=provider.name)
-        .first()
+        PaymentAttempt.objects.select_related("invoice__dossier").filter(txn_ref=txn_ref).first()
+        if txn_ref
+        else None
     )
-    if attempt is None:
-        return ReturnOutcome("invalid")
+    # Checked in the order the answer is trusted; nothing is settled from a return that fails.
+    if not provider.verify(params):
+        return _refused_return("signature", attempt)
+    if attempt is None or attempt.provider != provider.name:
+        return _refused_return("unknown_transaction", None)
+    if str(params.get("vnp_Amount", "")) != str(attempt.amount * 100):
+        return _refused_return("amount", attempt)
     answered = True
     if attempt.state in OPEN_ATTEMPT_STATES:
         attempt, answered = _refresh(attempt, provider, clock.now())
@@ -398,6 +403,13 @@ def handle_return(
     if attempt.state in OPEN_ATTEMPT_STATES:
         return ReturnOutcome("unknown", attempt)
     return ReturnOutcome(str(attempt.state), attempt)
+
+
+def _refused_return(check: str, attempt: PaymentAttempt | None) -> ReturnOutcome:
+    logger.warning(
+        "payment.return_refused check=%s attempt=%s", check, attempt.pk if attempt else "-"
+    )
+    return ReturnOutcome("invalid", attempt, check=check)
 
 
 def refresh_pending(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +25,7 @@ from motcua.core import clock
 from motcua.core.context import current_origin
 from motcua.core.errors import InvalidInput, MotcuaError, NotFound
 from motcua.payments import gateway, sandbox, selectors, services
-from motcua.payments.models import Invoice, InvoiceStatus, PaymentAttempt
+from motcua.payments.models import Invoice, InvoiceStatus
 
 logger = logging.getLogger(__name__)
 
@@ -70,75 +69,43 @@ def start(request: HttpRequest, token: str) -> HttpResponse:
 
 @dataclass(frozen=True)
 class RefusedReturn:
-    """Why a return from the gateway is not believed: the check it failed (``signature``,
-    ``unknown_transaction`` or ``amount``), what to tell the applicant, and the attempt it
-    names when there is one."""
+    """A return from the gateway that is not believed: the check it failed (``signature``,
+    ``unknown_transaction`` or ``amount``) and what to tell the applicant about it."""
 
     check: str
     message: str
-    attempt: PaymentAttempt | None = None
 
 
-def refused_return(
-    params: Mapping[str, Any], provider: gateway.PaymentProvider
-) -> RefusedReturn | None:
-    """The first check a return fails, in the order the gateway's answer is trusted: its
-    signature, then the transaction it names, then its amount against the invoice's. ``None``
-    when it passes them all (the payment services then settle it from the gateway's own
-    answer). The messages name the check, never the secret or the expected signature."""
-    txn_ref = str(params.get("vnp_TxnRef", "") or "")
-    attempt = (
-        PaymentAttempt.objects.select_related("invoice").filter(txn_ref=txn_ref).first()
-        if txn_ref
-        else None
-    )
-    if not provider.verify(params):
-        return RefusedReturn(
-            "signature",
-            gettext(
-                "Chữ ký của kết quả trả về không khớp: địa chỉ trả về đã bị sửa hoặc không do "
-                "cổng thanh toán tạo ra. Kết quả này không được ghi nhận."
-            ),
-            attempt,
+def refused_return(outcome: services.ReturnOutcome) -> RefusedReturn:
+    """The applicant's words for the check a return failed: they name the check, never the
+    secret or the expected signature."""
+    if outcome.check == "amount" and outcome.attempt is not None:
+        message = gettext(
+            "Số tiền trong kết quả trả về khác với số tiền của khoản phí (%(amount)s). Kết "
+            "quả này không được ghi nhận; hệ thống sẽ đối soát với cổng thanh toán."
+        ) % {"amount": vnd(outcome.attempt.amount)}
+    elif outcome.check == "signature":
+        message = gettext(
+            "Chữ ký của kết quả trả về không khớp: địa chỉ trả về đã bị sửa hoặc không do "
+            "cổng thanh toán tạo ra. Kết quả này không được ghi nhận."
         )
-    if attempt is None or attempt.provider != provider.name:
-        return RefusedReturn(
-            "unknown_transaction",
-            gettext(
-                "Kết quả trả về nói về một giao dịch không có trong hệ thống (không khớp mã giao "
-                "dịch nào). Kết quả này không được ghi nhận."
-            ),
+    else:
+        message = gettext(
+            "Kết quả trả về nói về một giao dịch không có trong hệ thống (không khớp mã giao "
+            "dịch nào). Kết quả này không được ghi nhận."
         )
-    amount = str(params.get("vnp_Amount", ""))
-    if amount != str(attempt.amount * 100):
-        return RefusedReturn(
-            "amount",
-            gettext(
-                "Số tiền trong kết quả trả về khác với số tiền của khoản phí (%(amount)s). Kết "
-                "quả này không được ghi nhận; hệ thống sẽ đối soát với cổng thanh toán."
-            )
-            % {"amount": vnd(attempt.amount)},
-            attempt,
-        )
-    return None
+    return RefusedReturn(outcome.check, message)
 
 
 @require_GET
 def payment_return(request: HttpRequest) -> HttpResponse:
     """The browser back from the gateway: paid, pending, failed or not known yet; a return that
     fails a check is refused with the check it failed (400), and nothing is settled from it."""
-    params = request.GET.dict()
-    provider = gateway.get_provider()
-    refusal = refused_return(params, provider)
-    if refusal is not None:
-        logger.warning(
-            "payment.return_refused check=%s attempt=%s",
-            refusal.check,
-            refusal.attempt.pk if refusal.attempt is not None else "-",
-        )
-        refused = {"outcome": services.ReturnOutcome("invalid"), "refusal": refusal}
+    outcome = services.handle_return(request.GET.dict())
+    if outcome.status == "invalid":
+        # Nothing of the dossier is shown for a return that is not believed.
+        refused = {"outcome": outcome, "refusal": refused_return(outcome)}
         return render(request, "payments/result.html", refused, status=400)
-    outcome = services.handle_return(params, provider=provider)
     invoice = outcome.invoice
     context: dict[str, Any] = {"outcome": outcome, "invoice": invoice, "attempt": outcome.attempt}
     if invoice is not None:
@@ -148,8 +115,7 @@ def payment_return(request: HttpRequest) -> HttpResponse:
         context["dossier_url"] = dossier_url(token)
         if invoice.status == InvoiceStatus.PAID:
             context["receipt_url"] = reverse("payments:receipt", args=[token])
-    status = 400 if outcome.status == "invalid" else 200
-    return render(request, "payments/result.html", context, status=status)
+    return render(request, "payments/result.html", context)
 
 
 @csrf_exempt
