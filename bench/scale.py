@@ -564,7 +564,8 @@ def run(database_url: str, *, generated: bool = False) -> dict[str, Any]:
     try:
         options: dict[str, Any] = {"env": env, "check": True, "capture_output": True, "cwd": ROOT}
         if not generated:
-            subprocess.run(motcua_command("migrate", "--noinput", "-v", "0"), **options)  # noqa: S603
+            migrate = motcua_command("migrate", "--noinput", "-v", "0")
+            subprocess.run(migrate, **options)  # noqa: S603
             subprocess.run(motcua_command("setup", "--demo"), **options)  # noqa: S603
         os.environ.update(env)
         import django
@@ -575,10 +576,12 @@ def run(database_url: str, *, generated: bool = False) -> dict[str, Any]:
             small_counts: list[int | None] = [None] * len(pages())
         else:
             small = generate(min(SMALL, DOSSIERS))
-            print(f"== scale: {small['added']} dossiers in {small['seconds']} s", flush=True)  # noqa: T201
+            done = f"== scale: {small['added']} dossiers in {small['seconds']} s"
+            print(done, flush=True)  # noqa: T201
             small_counts = list(count_queries(pages()))
             large = generate(max(0, DOSSIERS - SMALL))
-            print(f"== scale: +{large['added']} dossiers in {large['seconds']} s", flush=True)  # noqa: T201
+            done = f"== scale: +{large['added']} dossiers in {large['seconds']} s"
+            print(done, flush=True)  # noqa: T201
         measured = pages()
         large_counts = count_queries(measured)
         cookies = {page["user"]: session_cookie(page["user"]) for page in measured}
@@ -648,7 +651,8 @@ def on_throwaway_postgresql() -> dict[str, Any] | None:
         if KEEP:
             print(f"== scale: kept {url} (BENCH_SCALE_DATABASE)", flush=True)  # noqa: T201
         else:
-            subprocess.run([str(ROOT / "scripts" / "pg-throwaway.sh"), "stop", port], check=False)  # noqa: S603
+            stop = [str(ROOT / "scripts" / "pg-throwaway.sh"), "stop", port]
+            subprocess.run(stop, check=False)  # noqa: S603
 
 
 def main() -> int:
