@@ -47,7 +47,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from motcua.drill import http  # noqa: E402
-from motcua.drill.server import free_port, motcua_command  # noqa: E402
+from motcua.drill.server import (  # noqa: E402
+    free_port,
+    motcua_command,
+    process_tree_cpu_seconds,
+)
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "6"))
 WARM_UP = 2.0  # seconds of load before the first measure of each server, for both alike
@@ -139,17 +143,7 @@ def server_cpu_seconds(url: str) -> float:
     """CPU time used so far by the server's processes (master and workers), from /proc: a
     figure that other load on a shared machine does not change, unlike requests per second."""
     master = SERVERS.get(url)
-    if master is None:
-        return 0.0
-    pids = [master]
-    with contextlib.suppress(OSError):
-        pids += [int(p) for p in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
-    ticks = 0
-    for pid in pids:
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return 0.0 if master is None else process_tree_cpu_seconds(master)
 
 
 @contextlib.contextmanager
