@@ -275,10 +275,12 @@ def due_messages(now: datetime) -> Any:
     earlier_open = OutboxMessage.objects.filter(
         peer=OuterRef("peer"), stream=OuterRef("stream"), id__lt=OuterRef("id")
     ).exclude(state=OutboxState.DELIVERED)
-    # A wait longer than the longest backoff, or a lease longer than a lease, was planned by a
-    # clock since moved back (a drill anchored in the past, a corrected system clock): due now.
-    planned_later = now + timedelta(seconds=settings.MOTCUA_OUTBOX_BACKOFF_CAP_SECONDS)
-    leased_later = now + timedelta(seconds=settings.MOTCUA_OUTBOX_LEASE_SECONDS)
+    # A wait or a lease reaching beyond twice the longest one was planned by a clock since moved
+    # back (a drill anchored in the past, a corrected system clock): due now. Twice, because a
+    # worker's ``now`` is read before its query: another worker may have planned a full lease or
+    # the longest wait from a clock read a moment later, and that message is not due.
+    planned_later = now + 2 * timedelta(seconds=settings.MOTCUA_OUTBOX_BACKOFF_CAP_SECONDS)
+    leased_later = now + 2 * timedelta(seconds=settings.MOTCUA_OUTBOX_LEASE_SECONDS)
     ready = Q(state__in=(OutboxState.PENDING, OutboxState.FAILED)) & (
         Q(next_attempt_at__lte=now) | Q(next_attempt_at__gt=planned_later)
     )

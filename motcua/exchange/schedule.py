@@ -187,16 +187,18 @@ def run_due(*, worker_id: str, now: datetime | None = None) -> list[JobResult]:
 
 def _claim(job: Job, now: datetime) -> bool:
     # A run is never planned more than ``every`` ahead, nor leased more than ``timeout``: a
-    # row further ahead was written by a clock since moved back (a drill's clock anchored in
-    # the past, a system clock corrected), and waiting for it would stop the job for as long.
-    due = Q(name=job.name) & (Q(next_run_at__lte=now) | Q(next_run_at__gt=now + job.every))
+    # row twice as far ahead was written by a clock since moved back (a drill's clock anchored
+    # in the past, a system clock corrected), and waiting for it would stop the job for as
+    # long. Twice, because another worker may have written it from a clock read a moment
+    # after this ``now``.
+    due = Q(name=job.name) & (Q(next_run_at__lte=now) | Q(next_run_at__gt=now + 2 * job.every))
     if not job.exclusive:
         return PeriodicJobRun.objects.filter(due).exists()
     with transaction.atomic():
         free = (
             Q(lease_until__isnull=True)
             | Q(lease_until__lt=now)
-            | Q(lease_until__gt=now + job.timeout)
+            | Q(lease_until__gt=now + 2 * job.timeout)
         )
         row = PeriodicJobRun.objects.select_for_update(skip_locked=True).filter(due, free).first()
         if row is None:

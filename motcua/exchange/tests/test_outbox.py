@@ -239,6 +239,26 @@ def test_after_the_clock_moved_back_waiting_and_leased_messages_are_due_at_once(
     assert {m.claimed_by for m in claimed} == {"drill"}
 
 
+def test_a_lease_or_wait_planned_a_moment_later_is_not_taken_for_a_moved_clock(
+    peer: Peer, set_now: Any, settings: Any
+) -> None:
+    # Worker A reads its clock a little after worker B read its own, claims and fails: B's
+    # query, run after A's commit, must see A's full lease and longest wait as not yet due.
+    settings.MOTCUA_OUTBOX_LEASE_SECONDS = 30
+    capped = outbox.backoff(60)
+    assert capped == timedelta(seconds=settings.MOTCUA_OUTBOX_BACKOFF_CAP_SECONDS)
+    leased, waiting = _post(peer, 1, "dossier:1"), _post(peer, 1, "dossier:2")
+    OutboxMessage.objects.filter(pk=waiting.pk).update(
+        state=OutboxState.FAILED, attempts=60, next_attempt_at=T0 + timedelta(seconds=2) + capped
+    )
+    assert [
+        m.pk for m in outbox.claim_batch(worker_id="a", now=T0 + timedelta(seconds=2), limit=5)
+    ] == [leased.pk]
+
+    assert outbox.claim_batch(worker_id="b", now=T0, limit=5) == []
+    assert list(outbox.due_messages(T0)) == []
+
+
 def test_messages_to_a_paused_peer_wait(peer: Peer) -> None:
     handler = FlakyPeer()
     _post(peer, 1)

@@ -140,6 +140,26 @@ def test_after_the_clock_moved_back_jobs_run_at_once_instead_of_waiting_for_it(
     assert [r.name for r in schedule.run_due(worker_id="drill")] == ["test.shared"]
 
 
+@pytest.mark.django_db
+def test_a_turn_or_lease_written_a_moment_later_is_not_taken_for_a_moved_clock(
+    only: Any, set_now: Any
+) -> None:
+    # Worker A read its clock a second after worker B: A's lease, and A's next turn once it
+    # finished, lie a full timeout / period ahead of B's clock and B must not run the job.
+    ran: list[str] = []
+    held = schedule.Job("test.held", "Riêng", timedelta(minutes=5), lambda w: ran.append(w) or {})
+    only(held)
+    schedule.ensure_rows(T0)
+    later = T0 + timedelta(seconds=1)
+    assert schedule._claim(held, later) is True
+    assert schedule._claim(held, T0) is False
+
+    set_now(later)
+    schedule.run_job(held, worker_id="a")
+    assert schedule._claim(held, T0) is False
+    assert ran == ["a"]
+
+
 def test_escalation_job_calls_the_escalation_service(world: Any, set_now: Any) -> None:
     """The registered job is the one behind ``motcua escalate``: an overdue dossier gets its
     notices once, however often the job runs."""
