@@ -18,9 +18,12 @@ dossiers (``motcua.reports.totals``) move with it.
 
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from django.db import connections
 from django.db.models import (
     Case,
     DateTimeField,
@@ -66,44 +69,102 @@ def _latest_supplement(column: str) -> Subquery:
     return Subquery(latest, output_field=DateTimeField())
 
 
-def refresh(dossier_id: int) -> None:
-    """Recompute the dossier's row from its history (call inside the changing transaction)."""
+def _facts_of(dossier_id: int) -> Any:
+    """The history's facts of one dossier, as a ``values()`` query of ``x_…`` columns."""
     facts = Facts(start=LATEST, moment=LATEST)
     paid_online = Invoice.objects.filter(
         amount__gt=0, status=InvoiceStatus.PAID, channel=PaymentChannel.ONLINE
     )
     files = DossierFile.objects.all()
-    row = (
-        Dossier.objects.filter(pk=dossier_id)
-        .values(
-            x_received=facts.received_at(),
-            x_ended=facts.ended_at(),
-            x_resolved=facts.resolved_at(),
-            x_approved=facts.approved_at(),
-            x_withdrawn=facts.withdrawn_at(),
-            x_refused=facts.refused_at(),
-            x_due=_last_appointment("due_at"),
-            x_due_since=_last_appointment("at"),
-            x_supplements=facts.supplement_count(),
-            x_open_supplement=facts.open_supplement_at(),
-            x_supplement_time=facts.supplement_time(),
-            x_requested=_latest_supplement("requested_at"),
-            x_completed=_latest_supplement("completed_at"),
-            x_fee=Exists(Invoice.objects.filter(dossier_id=OuterRef("pk"), amount__gt=0)),
-            x_paid_online=_first(paid_online, "paid_at"),
-            x_attached=_first(files.filter(kind=FileKind.ATTACHMENT), "created_at"),
-            x_result_file=_first(files.filter(kind=FileKind.RESULT), "created_at"),
-            x_complaint=_first(Complaint.objects.all(), "created_at"),
-            x_unsatisfied=_first(Rating.objects.filter(satisfied=False), "created_at"),
-            x_satisfied=_first(Rating.objects.filter(satisfied=True), "created_at"),
-            x_synced=_first_delivery(),
-            x_receiving=F("receiving_agency_id"),
-            x_competent=F("competent_agency_id"),
-            x_procedure=F("procedure_id"),
-            x_channel=F("channel"),
-        )
-        .first()
+    return Dossier.objects.filter(pk=dossier_id).values(
+        x_received=facts.received_at(),
+        x_ended=facts.ended_at(),
+        x_resolved=facts.resolved_at(),
+        x_approved=facts.approved_at(),
+        x_withdrawn=facts.withdrawn_at(),
+        x_refused=facts.refused_at(),
+        x_due=_last_appointment("due_at"),
+        x_due_since=_last_appointment("at"),
+        x_supplements=facts.supplement_count(),
+        x_open_supplement=facts.open_supplement_at(),
+        x_supplement_time=facts.supplement_time(),
+        x_requested=_latest_supplement("requested_at"),
+        x_completed=_latest_supplement("completed_at"),
+        x_fee=Exists(Invoice.objects.filter(dossier_id=OuterRef("pk"), amount__gt=0)),
+        x_paid_online=_first(paid_online, "paid_at"),
+        x_attached=_first(files.filter(kind=FileKind.ATTACHMENT), "created_at"),
+        x_result_file=_first(files.filter(kind=FileKind.RESULT), "created_at"),
+        x_complaint=_first(Complaint.objects.all(), "created_at"),
+        x_unsatisfied=_first(Rating.objects.filter(satisfied=False), "created_at"),
+        x_satisfied=_first(Rating.objects.filter(satisfied=True), "created_at"),
+        x_synced=_first_delivery(),
+        x_receiving=F("receiving_agency_id"),
+        x_competent=F("competent_agency_id"),
+        x_procedure=F("procedure_id"),
+        x_channel=F("channel"),
     )
+
+
+# The statement of ``_facts_of`` is the same for every dossier but its id, and building and
+# compiling its ~20 subqueries costs several times running it: it is compiled once per
+# database and thread (a compiler's converters belong to its thread's connection) with
+# ``SENTINEL_ID``, whose place among the parameters then takes each dossier's id.
+SENTINEL_ID = -7_700_000_003
+_compiled = threading.local()
+
+
+@dataclass(frozen=True)
+class _Statement:
+    sql: str
+    params: list[Any]
+    slot: int
+    names: list[str]
+    converters: dict[int, tuple[list[Any], Any]]
+
+
+def _statement(using: str) -> _Statement | None:
+    statements = _compiled.__dict__.setdefault("statements", {})
+    if using in statements:
+        return statements[using]
+    query = _facts_of(SENTINEL_ID).query
+    compiler = query.get_compiler(using)
+    sql, params = compiler.as_sql()
+    slots = [index for index, param in enumerate(params) if param == SENTINEL_ID]
+    statement = None
+    if len(slots) == 1:
+        names = list(query.selected) if query.selected else list(query.annotation_select)
+        fields = [column[0] for column in compiler.select[: compiler.col_count]]
+        converters = compiler.get_converters(fields)
+        statement = _Statement(sql, list(params), slots[0], names, converters)
+    # None (the id not found as one parameter): each refresh compiles its own query.
+    statements[using] = statement
+    return statement
+
+
+def read_facts(dossier_id: int) -> dict[str, Any] | None:
+    """The ``x_…`` facts of the dossier as its history gives them now, or None."""
+    using = Dossier.objects.db
+    statement = _statement(using)
+    if statement is None:
+        return _facts_of(dossier_id).first()
+    params = list(statement.params)
+    params[statement.slot] = dossier_id
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, params)
+        found = cursor.fetchone()
+    if found is None:
+        return None
+    row = list(found)
+    for position, (converters, expression) in statement.converters.items():
+        for converter in converters:
+            row[position] = converter(row[position], expression, connection)
+    return dict(zip(statement.names, row, strict=True))
+
+
+def refresh(dossier_id: int) -> None:
+    """Recompute the dossier's row from its history (call inside the changing transaction)."""
+    row = read_facts(dossier_id)
     if row is None:
         return
     from motcua.reports import totals

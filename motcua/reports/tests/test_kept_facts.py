@@ -7,6 +7,7 @@ rows are compared with rows recomputed from scratch."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -102,3 +103,28 @@ def test_the_rows_kept_along_the_way_equal_rows_recomputed_now(world: World, mon
     assert set(kept) == set(Dossier.objects.values_list("pk", flat=True))
     assert kept[month["A"].pk]["satisfied_at"] is not None
     assert kept[month["B"].pk]["complained_at"] is not None
+
+
+def test_the_statement_compiled_once_reads_what_the_query_reads(
+    world: World, month: Month, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every dossier of the month, read through the statement compiled once, gives what its
+    own query, compiled for it, gives: every fact, converted to the same Python values."""
+    compiled = 0
+    build = facts._facts_of
+
+    def counted(dossier_id: int) -> Any:
+        nonlocal compiled
+        compiled += dossier_id == facts.SENTINEL_ID
+        return build(dossier_id)
+
+    monkeypatch.setattr(facts, "_facts_of", counted)
+    monkeypatch.setattr(facts, "_compiled", threading.local())
+    ids = list(Dossier.objects.values_list("pk", flat=True))
+    read = {pk: facts.read_facts(pk) for pk in ids}
+
+    assert read == {pk: build(pk).first() for pk in ids}
+    assert compiled == 1
+    assert len(ids) > 5 and facts.read_facts(max(ids) + 1000) is None
+    assert any(row and row["x_supplement_time"] for row in read.values())
+    assert any(row and isinstance(row["x_received"], datetime) for row in read.values())
