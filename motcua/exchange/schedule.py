@@ -11,11 +11,12 @@ not exclusive: every worker delivers, each message being claimed on its own.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -25,6 +26,9 @@ from django.utils.translation import gettext_lazy as _
 
 from motcua.core import clock
 from motcua.exchange.models import JobOutcome, PeriodicJobRun
+
+if TYPE_CHECKING:
+    from motcua.exchange.transport import HttpTransport
 
 logger = logging.getLogger(__name__)
 
@@ -52,10 +56,28 @@ def register(job: Job) -> Job:
 # --- the jobs -----------------------------------------------------------------------------------
 
 
+# The sweep runs every second or so: one transport per worker thread serves every sweep, so
+# that its client (a TLS context, tens of milliseconds to make) and its open connections to
+# the peers are not made again each time there is something to send.
+_sweeps = threading.local()
+
+
+def sweep_transport() -> HttpTransport:
+    from motcua.exchange.transport import HttpTransport
+
+    timeout = settings.MOTCUA_PEER_TIMEOUT_SECONDS
+    kept = getattr(_sweeps, "transport", None)
+    if kept is None or kept.timeout != timeout:
+        if kept is not None:
+            kept.close()
+        kept = _sweeps.transport = HttpTransport(timeout=timeout)
+    return kept
+
+
 def deliver_outbox(worker_id: str) -> dict[str, Any]:
     from motcua.exchange import outbox
 
-    return outbox.deliver_due(worker_id=worker_id).as_dict()
+    return outbox.deliver_due(worker_id=worker_id, transport=sweep_transport()).as_dict()
 
 
 def escalate_dossiers(worker_id: str) -> dict[str, Any]:

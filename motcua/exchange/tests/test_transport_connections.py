@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from django.db import transaction
 
-from motcua.exchange import outbox
+from motcua.exchange import outbox, schedule
 from motcua.exchange.models import OutboxState, Peer, PeerKind
 from motcua.exchange.transport import HttpTransport
 
@@ -102,3 +102,27 @@ def test_a_sweep_closes_the_client_it_made(
     assert peer.outbox.filter(state=OutboxState.DELIVERED).count() == 3
     assert len(made) == 1 and made[0]._own is None  # closed at the end of the sweep
     assert (inbox.requests, len(inbox.connections)) == (3, 1)
+
+
+@pytest.mark.django_db
+def test_the_worker_s_sweeps_share_one_client_and_its_connection(
+    inbox: KeepAliveInbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    peer = Peer.objects.create(
+        code="tinh-52", name="Tỉnh bạn", kind=PeerKind.PROVINCE, base_url=inbox.url,
+        secret="bi-mat",  # noqa: S106
+    )  # fmt: skip
+    monkeypatch.setattr(schedule, "_sweeps", threading.local())
+    job = schedule.JOBS["exchange.outbox"]
+    for number in range(3):
+        with transaction.atomic():
+            outbox.post(
+                peer=peer, kind="test.ping", payload={"n": number}, stream=f"s-{number}",
+                dedupe_key=f"ping-{number}",
+            )  # fmt: skip
+        assert schedule.run_job(job, worker_id="w1").summary["delivered"] == 1
+
+    assert (inbox.requests, len(inbox.connections)) == (3, 1)
+    kept = schedule.sweep_transport()
+    assert kept._own is not None  # still open for the next sweep
+    kept.close()
