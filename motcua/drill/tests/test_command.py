@@ -4,6 +4,11 @@ Vietnamese then English, and a run that cannot start writes nothing into the rep
 from __future__ import annotations
 
 import json
+import re
+import signal
+import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -136,3 +141,52 @@ def test_a_failed_run_keeps_an_earlier_reports_logs(
     assert sorted(p.name for p in (out / "hai-don-vi").rglob("*")) == ["logs", "server.log"]
     (kept / "server.log").unlink()
     kept.rmdir()
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _gone(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return True
+    return "\nState:\tZ" in status
+
+
+def test_sigterm_stops_the_drill_and_every_process_of_its_own_server(tmp_path: Path) -> None:
+    """A drill stopped by SIGTERM (an operator's ``kill``, a service manager) takes its web
+    server, payment gateway, task worker and portal stand-in down with it, says so in both
+    languages and writes no report."""
+    out = tmp_path / "reports"
+    runner = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "motcua.cli", "drill", "run", scenario_file(tmp_path),
+         "--out", str(out), "--no-progress"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert runner.stderr is not None
+    seen: list[str] = []
+    for line in runner.stderr:
+        seen.append(line)
+        if "drill.server_started" in line:
+            break
+    else:
+        pytest.fail("the drill's server did not start:\n" + "".join(seen[-20:]))
+    started = " ".join(seen)
+    pids = [int(pid) for pid in re.findall(r"drill\.(?:worker|portal)_started pid=(\d+)", started)]
+    ports = [int(port) for port in re.findall(r"(?:port|gateway|portal)=(\d+)", seen[-1])]
+    assert len(pids) == 2 and len(ports) == 3
+    assert all(_listening(port) for port in ports)
+
+    runner.send_signal(signal.SIGTERM)
+    _, rest = runner.communicate(timeout=60)
+
+    assert runner.returncode == 130
+    assert "Diễn tập bị dừng giữa chừng: máy chủ của nó đã tắt, không có báo cáo." in rest
+    assert "The drill was stopped part-way: its server has been shut down" in rest
+    assert not any(_listening(port) for port in ports)
+    assert all(_gone(pid) for pid in pids)
+    assert not (out / "hai-don-vi" / "report.html").exists()

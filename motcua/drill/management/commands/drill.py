@@ -13,6 +13,7 @@ and ``--tokens`` is the file that ``motcua drill tokens`` wrote on it.
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,9 @@ class Command(BaseCommand):
                     name="--factor",
                 )
                 raise CommandError(bilingual(not_a_number)) from None
+        # Stopped by its operator or a service manager (SIGTERM): as for Ctrl-C, the drill's
+        # own server, worker, gateway and portal are stopped before the command ends.
+        previous = signal.signal(signal.SIGTERM, _interrupt)
         try:
             result = run_drill(
                 scenario,
@@ -114,10 +118,23 @@ class Command(BaseCommand):
             )
         except MotcuaError as error:
             raise CommandError(bilingual(error)) from error
+        except KeyboardInterrupt:
+            stopped = _("Diễn tập bị dừng giữa chừng: máy chủ của nó đã tắt, không có báo cáo.")
+            lines = []
+            for language in ("vi", "en"):
+                with translation.override(language):
+                    lines.append(str(stopped))
+            raise CommandError("\n".join(lines), returncode=130) from None
+        finally:
+            signal.signal(signal.SIGTERM, previous)
         self.stdout.write(result.summary_line())
         for finding in result.report["findings"]:
             self.stdout.write(f"- {finding['text']}")
         self.stdout.write(f"Báo cáo: {result.html_path}")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def bilingual(error: MotcuaError) -> str:
