@@ -180,13 +180,10 @@ def is_exempt(request: HttpRequest) -> bool:
         and (user.is_superuser or user.is_staff or user.memberships.exists())
     ):
         return True
-    header = request.META.get("HTTP_AUTHORIZATION", "")
-    scheme, _sep, key = header.partition(" ")
-    if scheme.lower() == "bearer" and key.strip():
-        from motcua.org.services import authenticate_api_token
+    from motcua.org.services import bearer_key, request_api_user
 
-        return authenticate_api_token(key.strip()) is not None
-    return False
+    key = bearer_key(request)
+    return key is not None and request_api_user(request, key) is not None
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from motcua.core.errors import Forbidden, MotcuaError
 from motcua.core.pagination import Pages
 from motcua.core.text import search_key
 from motcua.org.models import SERVICE_CENTER_KINDS, Agency, AgencyKind, User
-from motcua.org.services import authenticate_api_token
+from motcua.org.services import request_api_user
 
 router = Router(tags=["Đơn vị"])
 
@@ -36,12 +36,16 @@ class ApiTokenAuth(HttpBearer):
     """``Authorization: Bearer <key>``; a key that is unknown or revoked is refused outright."""
 
     def authenticate(self, request: HttpRequest, token: str) -> User:
-        user = authenticate_api_token(token)
+        user = request_api_user(request, token)
         if user is None:
-            raise NotAuthenticated(
-                _("Khóa truy cập API không hợp lệ hoặc đã bị thu hồi."), code="invalid_token"
-            )
+            raise invalid_key()
         return user
+
+
+def invalid_key() -> NotAuthenticated:
+    return NotAuthenticated(
+        _("Khóa truy cập API không hợp lệ hoặc đã bị thu hồi."), code="invalid_token"
+    )
 
 
 class OfficerSession(APIKeyCookie):

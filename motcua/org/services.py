@@ -14,6 +14,7 @@ import yaml
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from vietnam_provinces import Province as VnProvince
 from vietnam_provinces import Ward as VnWard
@@ -347,6 +348,23 @@ def issue_api_token(user: User, label: str, *, actor: Any = None) -> str:
         audit.record("org.api_token_issued", token, actor=actor, data={"user": user.pk})
     logger.info("org.api_token_issued token=%s user=%s", token.pk, user.pk)
     return raw_key
+
+
+def bearer_key(request: HttpRequest) -> str | None:
+    """The key of the request's ``Authorization: Bearer <key>`` header, or None."""
+    scheme, _sep, key = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return key.strip() or None
+
+
+def request_api_user(request: HttpRequest, raw_key: str) -> User | None:
+    """``authenticate_api_token`` once per request and key: the middleware that refuses a bad
+    key, the rate limits and the endpoint's authentication all ask."""
+    known: dict[str, User | None] = request.__dict__.setdefault("_motcua_api_keys", {})
+    if raw_key not in known:
+        known[raw_key] = authenticate_api_token(raw_key)
+    return known[raw_key]
 
 
 def authenticate_api_token(raw_key: str) -> User | None:

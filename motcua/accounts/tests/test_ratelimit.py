@@ -106,7 +106,8 @@ def test_bearer_clients_are_not_limited_but_a_wrong_key_is(limits: Any, world: W
     auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
     assert {_track(client, **auth).status_code for _ in range(6)} == {404}
     wrong = {"HTTP_AUTHORIZATION": "Bearer mc_not-a-key"}
-    assert [_track(client, **wrong).status_code for _ in range(4)] == [404, 404, 404, 429]
+    # A wrong key is refused (401), and still counted against the address's budget.
+    assert [_track(client, **wrong).status_code for _ in range(4)] == [401, 401, 401, 429]
 
 
 @pytest.mark.django_db

@@ -140,6 +140,30 @@ class ApiTokenTest(TestCase):
         self.binh.save()
         assert authenticate_api_token(key) is None
 
+    def test_a_public_endpoint_refuses_a_bad_key_and_serves_a_good_one_or_none(self) -> None:
+        key = issue_api_token(self.binh, "tich-hop")
+        revoked = issue_api_token(self.binh, "cu")
+        ApiToken.objects.filter(label="cu").delete()
+
+        def centers(**headers: str) -> Any:
+            return self.client.get("/api/centers", {"q": "pleiku"}, headers=headers)
+
+        assert centers().status_code == 200
+        assert centers(Authorization=f"Bearer {key}").status_code == 200
+        assert centers(Authorization="Basic dGVzdDp0ZXN0").status_code == 200  # not a key
+        assert centers(Authorization="Bearer ").status_code == 200  # no key given
+        for bad in ("mct_not-a-key", revoked, key + "x"):
+            refused = centers(Authorization=f"Bearer {bad}")
+            assert refused.status_code == 401
+            assert refused.json() == {
+                "code": "invalid_token",
+                "message": "Khóa truy cập API không hợp lệ hoặc đã bị thu hồi.",
+            }
+        english = centers(Authorization="Bearer mct_x", **{"Accept-Language": "en"})
+        assert english.json()["message"] == "The API access key is invalid or has been revoked."
+        # Outside /api/ the header is not ours to judge.
+        assert self.client.get("/", headers={"Authorization": "Bearer x"}).status_code == 200
+
     def test_a_label_is_required(self) -> None:
         with self.assertRaises(InvalidInput) as raised:
             issue_api_token(self.binh, "  ")
