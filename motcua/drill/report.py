@@ -166,18 +166,18 @@ def unit_chart(units: list[dict[str, Any]]) -> SafeString:
     height = 30 + row * len(units)
     peak = max([u["submitted_in_window"] for u in units] + [1])
     body = [
-        _text(label_width, 14, "nộp / tiếp nhận / trả kết quả trong khung giờ", size=11),
+        _text(label_width, 14, _("nộp / tiếp nhận / trả kết quả trong khung giờ"), size=11),
     ]
     for index, unit in enumerate(units):
         y = 24 + index * row
         body.append(_text(label_width - 6, y + 10, unit["name"], anchor="end", size=10))
-        for offset, key, color in (
-            (0, "submitted_in_window", COLORS["submitted"]),
-            (4, "received_in_window", COLORS["received"]),
-            (8, "returned_in_window", COLORS["returned"]),
+        for offset, key, color, label in (
+            (0, "submitted_in_window", COLORS["submitted"], _("nộp")),
+            (4, "received_in_window", COLORS["received"], _("tiếp nhận")),
+            (8, "returned_in_window", COLORS["returned"], _("trả kết quả")),
         ):
             width = bar_area * unit[key] / peak
-            tip = f"{key}: {number(unit[key])}"
+            tip = f"{label}: {number(unit[key])}"
             body.append(_rect(label_width, y + offset, width, 4, color, tip))
         body.append(
             _text(
@@ -188,7 +188,7 @@ def unit_chart(units: list[dict[str, Any]]) -> SafeString:
                 size=10,
             )
         )
-    return _svg(label_width + bar_area + 80, height, body, "Kết quả theo đơn vị")
+    return _svg(label_width + bar_area + 80, height, body, _("Kết quả theo đơn vị"))
 
 
 def step_chart(steps: list[dict[str, Any]]) -> SafeString:
@@ -200,13 +200,19 @@ def step_chart(steps: list[dict[str, Any]]) -> SafeString:
         y = 10 + index * row
         body.append(_text(label_width - 6, y + 14, step["label"], anchor="end"))
         mean, p95 = step["mean_minutes"] or 0, step["p95_minutes"] or 0
-        body.append(_rect(label_width, y, bar_area * mean / peak, 10, COLORS["received"], "mean"))
+        body.append(
+            _rect(label_width, y, bar_area * mean / peak, 10, COLORS["received"], _("trung bình"))
+        )
         body.append(
             _rect(label_width, y + 12, bar_area * p95 / peak, 10, COLORS["returned"], "p95")
         )
-        shown = f"{number(step['mean_minutes'])} / {number(step['p95_minutes'])} phút"
+        shown = _("%(mean)s / %(p95)s phút") % {
+            "mean": number(step["mean_minutes"]),
+            "p95": number(step["p95_minutes"]),
+        }
         body.append(_text(label_width + bar_area + 6, y + 14, shown))
-    return _svg(label_width + bar_area + 110, 20 + row * len(steps), body, "Thời gian từng khâu")
+    title = _("Thời gian từng khâu")
+    return _svg(label_width + bar_area + 110, 20 + row * len(steps), body, title)
 
 
 def latency_chart(rows: list[dict[str, Any]]) -> SafeString:
@@ -232,7 +238,7 @@ def latency_chart(rows: list[dict[str, Any]]) -> SafeString:
                 size=10,
             )
         )
-    return _svg(label_width + bar_area + 150, 16 + row * len(rows), body, "Độ trễ API")
+    return _svg(label_width + bar_area + 150, 16 + row * len(rows), body, _("Độ trễ API"))
 
 
 def timeline_chart(report: dict[str, Any]) -> SafeString:
@@ -248,7 +254,7 @@ def timeline_chart(report: dict[str, Any]) -> SafeString:
         return left + width * (moment - start).total_seconds() / span
 
     body = [
-        _rect(left, 20, x(window_end) - left, 10, COLORS["submitted"], "khung giờ"),
+        _rect(left, 20, x(window_end) - left, 10, COLORS["submitted"], _("khung giờ")),
         _text(left, 14, start.strftime("%H:%M")),
         _text(x(window_end), 14, window_end.strftime("%H:%M"), anchor="middle"),
         _text(left + width, 14, end.strftime("%H:%M"), anchor="end"),
@@ -259,4 +265,4 @@ def timeline_chart(report: dict[str, Any]) -> SafeString:
         color = COLORS["fault"] if fault["available"] else "#999999"
         body.append(_rect(x(begin), y, max(x(until) - x(begin), 3), 10, color, fault["kind"]))
         body.append(_text(x(begin) + 6, y + 20, f"{begin:%H:%M} {fault['kind']}", size=10))
-    return _svg(left * 2 + width, 50 + 22 * len(report["faults"]), body, "Diễn biến sự cố")
+    return _svg(left * 2 + width, 50 + 22 * len(report["faults"]), body, _("Diễn biến sự cố"))

@@ -128,6 +128,13 @@ def test_the_window_figures_come_first_and_the_day_is_written_as_in_vietnam(
         "returned with their result 1."
     )
     assert "25 June 2025" in html_en and "2025-06-25" not in html_en.split("<body>")[1]
+    # The charts speak the report's language too: titles, legends, tooltips and units.
+    for title in ("Results per unit", "Time per step", "API latency"):
+        assert f"<title>{title}</title>" in html_en
+    assert "submitted / received / returned within the window" in html_en
+    for vietnamese in ("Kết quả theo đơn vị", "Thời gian từng khâu", "Độ trễ API", "khung giờ",
+                       "phút", "trung bình", ">nộp:", "tiếp nhận:"):  # fmt: skip
+        assert vietnamese not in html_en, vietnamese
 
 
 def killed_worker_drill(*, with_portal_down: bool) -> Drill:
