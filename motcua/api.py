@@ -6,6 +6,7 @@ in Vietnam time (+07:00). The OpenAPI document is /api/openapi.json; /api/docs s
 Swagger UI that django-ninja ships (served from our own static files, never from a CDN).
 """
 
+import json
 import logging
 from datetime import datetime
 from typing import Any
@@ -92,8 +93,27 @@ def motcua_error(request: HttpRequest, exc: MotcuaError) -> HttpResponse:
 
 @api.exception_handler(ValidationError)
 def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    """Schema errors (missing field, wrong type…) in our shape, one entry per field."""
+    """Schema errors (missing field, wrong type…) in our shape, one entry per field; a JSON
+    body that is not an object (a list, a number, null) is that one error, not each field
+    of the object it should have been."""
+    if _body_is_not_an_object(request):
+        error = InvalidInput(
+            _('Nội dung yêu cầu phải là một đối tượng JSON, dạng {"tên trường": giá trị, …}.'),
+            field="body",
+            code="not_an_object",
+        )
+        return _render(request, error)
     return _render(request, InvalidInputs([_field_error(item) for item in exc.errors]))
+
+
+def _body_is_not_an_object(request: HttpRequest) -> bool:
+    if request.method not in ("POST", "PUT", "PATCH") or "json" not in (request.content_type or ""):
+        return False
+    try:
+        body = json.loads(request.body)
+    except ValueError:
+        return False
+    return not isinstance(body, dict)
 
 
 @api.exception_handler(AuthenticationError)

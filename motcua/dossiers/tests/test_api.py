@@ -461,6 +461,22 @@ class BadSubmissionTest(ApiWorld):
         self.assert_error(self.post("{procedure: 2.000635"), 400, "malformed_json")
         self.assert_nothing_written()
 
+    def test_a_json_body_that_is_not_an_object(self) -> None:
+        for body in ("[]", '[{"procedure": "2.000635"}]', "5", '"2.000635"', "null"):
+            error = self.assert_error(self.post(body), 422, "not_an_object", "body")
+            assert error["message"] == (
+                'Nội dung yêu cầu phải là một đối tượng JSON, dạng {"tên trường": giá trị, …}.'
+            )
+            assert "errors" not in error
+        english = self.client.post(
+            "/api/dossiers", data="[]", content_type="application/json",
+            headers={"Accept-Language": "en"},
+        )  # fmt: skip
+        assert english.json()["message"] == (
+            'The request body must be a JSON object, {"field name": value, …}.'
+        )
+        self.assert_nothing_written()
+
 
 class OfficerAccessTest(ApiWorld):
     def test_an_outsider_neither_sees_nor_acts_on_a_pleiku_dossier(self) -> None:
