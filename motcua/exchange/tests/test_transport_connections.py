@@ -76,20 +76,28 @@ def test_one_connection_carries_several_messages(inbox: KeepAliveInbox) -> None:
     sender.close()
 
 
+def inbox_peer(inbox: KeepAliveInbox) -> Peer:
+    return Peer.objects.create(
+        code="tinh-52", name="Tỉnh bạn", kind=PeerKind.PROVINCE, base_url=inbox.url,
+        secret="bi-mat",  # noqa: S106
+    )  # fmt: skip
+
+
+def ping(peer: Peer, number: int) -> None:
+    outbox.post(
+        peer=peer, kind="test.ping", payload={"n": number}, stream=f"s-{number}",
+        dedupe_key=f"ping-{number}",
+    )  # fmt: skip
+
+
 @pytest.mark.django_db
 def test_a_sweep_closes_the_client_it_made(
     inbox: KeepAliveInbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    peer = Peer.objects.create(
-        code="tinh-52", name="Tỉnh bạn", kind=PeerKind.PROVINCE, base_url=inbox.url,
-        secret="bi-mat",  # noqa: S106
-    )  # fmt: skip
+    peer = inbox_peer(inbox)
     with transaction.atomic():
         for number in range(3):
-            outbox.post(
-                peer=peer, kind="test.ping", payload={"n": number}, stream=f"s-{number}",
-                dedupe_key=f"ping-{number}",
-            )  # fmt: skip
+            ping(peer, number)
     made: list[HttpTransport] = []
 
     def spy() -> HttpTransport:
@@ -108,18 +116,12 @@ def test_a_sweep_closes_the_client_it_made(
 def test_the_worker_s_sweeps_share_one_client_and_its_connection(
     inbox: KeepAliveInbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    peer = Peer.objects.create(
-        code="tinh-52", name="Tỉnh bạn", kind=PeerKind.PROVINCE, base_url=inbox.url,
-        secret="bi-mat",  # noqa: S106
-    )  # fmt: skip
+    peer = inbox_peer(inbox)
     monkeypatch.setattr(schedule, "_sweeps", threading.local())
     job = schedule.JOBS["exchange.outbox"]
     for number in range(3):
         with transaction.atomic():
-            outbox.post(
-                peer=peer, kind="test.ping", payload={"n": number}, stream=f"s-{number}",
-                dedupe_key=f"ping-{number}",
-            )  # fmt: skip
+            ping(peer, number)
         assert schedule.run_job(job, worker_id="w1").summary["delivered"] == 1
 
     assert (inbox.requests, len(inbox.connections)) == (3, 1)
