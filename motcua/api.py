@@ -8,6 +8,8 @@ Swagger UI that django-ninja ships (served from our own static files, never from
 
 import json
 import logging
+import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +26,7 @@ from ninja.responses import NinjaJSONEncoder
 from motcua.catalog.api import router as catalog_router
 from motcua.core.errors import InvalidInput, InvalidInputs, MotcuaError, NotFound
 from motcua.core.security_openapi import add_error_responses
+from motcua.dossiers.api import form_errors_of
 from motcua.dossiers.api import router as dossiers_router
 from motcua.drill.api import router as drill_router
 from motcua.eoffice.api import router as eoffice_router
@@ -96,24 +99,45 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
     """Schema errors (missing field, wrong type…) in our shape, one entry per field; a JSON
     body that is not an object (a list, a number, null) is that one error, not each field
     of the object it should have been."""
-    if _body_is_not_an_object(request):
+    body = _json_body(request)
+    if body is not _NO_BODY and not isinstance(body, dict):
         error = InvalidInput(
             _('Nội dung yêu cầu phải là một đối tượng JSON, dạng {"tên trường": giá trị, …}.'),
             field="body",
             code="not_an_object",
         )
         return _render(request, error)
-    return _render(request, InvalidInputs([_field_error(item) for item in exc.errors]))
+    errors: list[InvalidInput] = []
+    for item in exc.errors:
+        error = _field_error(item)
+        # One error per field and rule (a union reports each of its members).
+        if all((error.field, error.code) != (e.field, e.code) for e in errors):
+            errors.append(error)
+    companion = _COMPANIONS.get(getattr(request.resolver_match, "url_name", None) or "")
+    if companion is not None and isinstance(body, dict):
+        flagged = {error.field for error in errors}
+        errors += [error for error in companion(body) if error.field not in flagged]
+    return _render(request, InvalidInputs(errors))
 
 
-def _body_is_not_an_object(request: HttpRequest) -> bool:
+# Checks of an operation's own that still run when its body breaks the schema, their errors
+# joining the schema's: a submission's e-form is checked even if, say, ``center`` is wrong.
+_COMPANIONS: dict[str, Callable[[dict[str, Any]], list[InvalidInput]]] = {
+    "dossier-submit": form_errors_of,
+}
+
+
+_NO_BODY = object()
+
+
+def _json_body(request: HttpRequest) -> Any:
+    """The request's JSON body, or ``_NO_BODY`` (not a write, not JSON, or not parseable)."""
     if request.method not in ("POST", "PUT", "PATCH") or "json" not in (request.content_type or ""):
-        return False
+        return _NO_BODY
     try:
-        body = json.loads(request.body)
+        return json.loads(request.body)
     except ValueError:
-        return False
-    return not isinstance(body, dict)
+        return _NO_BODY
 
 
 @api.exception_handler(AuthenticationError)
@@ -207,6 +231,11 @@ def _field_error(item: dict[str, Any]) -> InvalidInput:
     return InvalidInput(_("“%(name)s” không hợp lệ."), field=field, code="invalid", name=field)
 
 
+# How pydantic tags the member of a union in an error's location: "int", "str",
+# "list[str]", "function-after[…]"; never the name of one of our fields.
+_UNION_MEMBER = re.compile(r"(int|str|float|bool|none|[a-z-]+\[.*\])")
+
+
 def _field_path(loc: Any) -> str:
     """("body", "payload", "attachments", 0, "name") → "attachments[0].name"."""
     parts = list(loc)
@@ -217,6 +246,8 @@ def _field_path(loc: Any) -> str:
             parts = parts[1:]
     path = ""
     for part in parts:
+        if isinstance(part, str) and _UNION_MEMBER.fullmatch(part):
+            continue  # pydantic names which member of ``int | str`` failed; the field is one
         if isinstance(part, int):
             path += f"[{part}]"
         else:

@@ -38,6 +38,8 @@ from ninja import Field, Header, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from ninja.security import APIKeyHeader
 
+from motcua.catalog.eform import validate_form_data
+from motcua.catalog.selectors import get_current_procedure
 from motcua.core import clock, refcache
 from motcua.core.errors import InvalidInput, InvalidInputs, MotcuaError, NotFound
 from motcua.core.pagination import Pages
@@ -264,6 +266,25 @@ def submit(
             idempotency_key=key,
         )
     return Status(200 if replay else 201, dossier)
+
+
+def form_errors_of(body: dict[str, Any]) -> list[InvalidInput]:
+    """The e-form's own errors in a submission refused for a schema error elsewhere (a field
+    of the wrong type, a missing center), so that every error comes back in one answer: none
+    when the procedure is not a known code or ``form`` is not an object."""
+    code, form = body.get("procedure"), body.get("form")
+    if not isinstance(code, str) or not isinstance(form, dict):
+        return []
+    try:
+        procedure = get_current_procedure(code)
+        validate_form_data(procedure.form_schema, form)
+    except InvalidInputs as error:
+        for item in error.errors:
+            item.field = _api_field(item.field, form=True)
+        return list(error.errors)
+    except MotcuaError:
+        return []
+    return []
 
 
 def _idempotency_key(value: str | None) -> str | None:

@@ -419,6 +419,29 @@ class BadSubmissionTest(ApiWorld):
         ]
         self.assert_nothing_written()
 
+    def test_a_schema_error_does_not_hide_the_e_form_errors(self) -> None:
+        # A center of the wrong type and a missing attachment name, and an e-form with two
+        # faults: all four in one answer (the e-form is checked although the schema failed).
+        form = {**AN_FORM, "requester_phone": "12345", "requester_name": ""}
+        body = {
+            "procedure": "2.000635",
+            "center": ["ttpvhcc-23575"],
+            "form": form,
+            "attachments": [{"content_base64": b64(TINY_PDF)}],
+        }
+        errors = self.assert_error(self.post(body), 422, "invalid")["errors"]
+        assert sorted((e["field"], e["code"]) for e in errors) == [
+            ("attachments[0].name", "required"),
+            ("center", "type"),
+            ("form.requester_name", "required"),
+            ("form.requester_phone", "phone_format"),
+        ]
+        # Without a known procedure there is no e-form to check it against.
+        unknown = {**body, "procedure": "9.999999"}
+        errors = self.assert_error(self.post(unknown), 422, "invalid")["errors"]
+        assert sorted(e["field"] for e in errors) == ["attachments[0].name", "center"]
+        self.assert_nothing_written()
+
     def test_attachment_that_is_not_base64(self) -> None:
         attachments = [
             {"name": "cccd.pdf", "content_base64": b64(TINY_PDF)},
