@@ -224,12 +224,15 @@ def _first_delivery() -> Subquery:
     from django.db.models import CharField
     from django.db.models.functions import Cast, Concat
 
-    from motcua.exchange.models import OutboxMessage, OutboxState
+    from motcua.exchange.models import OutboxMessage
     from motcua.reports.indicators import SYNC_KIND
 
     stream = Concat(Value("dossier:"), Cast(OuterRef("pk"), output_field=CharField()))
+    # Delivered = has a delivery time (only a delivery sets it). Not ``state=DELIVERED``:
+    # SQLite, without statistics, would then read the state index, i.e. every message ever
+    # delivered (13 ms at 10,000), instead of the dossier's stream (0.02 ms).
     delivered = OutboxMessage.objects.filter(
-        kind=SYNC_KIND, stream=stream, state=OutboxState.DELIVERED
+        kind=SYNC_KIND, stream=stream, delivered_at__isnull=False
     ).order_by("delivered_at")
     return Subquery(delivered.values("delivered_at")[:1], output_field=DateTimeField())
 

@@ -49,7 +49,7 @@ from django.db.models.lookups import GreaterThan, IsNull, LessThan, LessThanOrEq
 
 from motcua.dossiers.models import DossierEvent, DossierFile, FileKind, SupplementRequest
 from motcua.dossiers.states import Channel, State
-from motcua.exchange.models import OutboxMessage, OutboxState
+from motcua.exchange.models import OutboxMessage
 from motcua.payments.models import Invoice, InvoiceStatus, PaymentChannel
 from motcua.reports.models import Appointment, Complaint, Rating
 
@@ -254,11 +254,9 @@ class Facts:
     def synced(self) -> Q:
         """1.4: at least one status of the dossier delivered to the national portal."""
         stream = Concat(Value("dossier:"), Cast(OuterRef("pk"), output_field=CharField()))
+        # A delivery time means delivered (see ``facts._first_delivery`` for why not the state).
         delivered = OutboxMessage.objects.filter(
-            kind=SYNC_KIND,
-            stream=stream,
-            state=OutboxState.DELIVERED,
-            delivered_at__lte=self.moment,
+            kind=SYNC_KIND, stream=stream, delivered_at__lte=self.moment
         )
         return Q(Exists(delivered))
 

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from motcua.conftest import World
 from motcua.dossiers.models import Dossier
@@ -128,3 +129,19 @@ def test_the_statement_compiled_once_reads_what_the_query_reads(
     assert len(ids) > 5 and facts.read_facts(max(ids) + 1000) is None
     assert any(row and row["x_supplement_time"] for row in read.values())
     assert any(row and isinstance(row["x_received"], datetime) for row in read.values())
+
+
+def test_the_first_delivery_is_found_through_the_dossier_s_stream(world: World) -> None:
+    """SQLite (no statistics) must read the outbox by the dossier's stream, not by the state
+    index, which holds every message ever delivered: the row is refreshed at every change."""
+    if connection.vendor != "sqlite":
+        pytest.skip("the plan of SQLite's planner")
+    statement = facts._statement(connection.alias)
+    assert statement is not None
+    params = list(statement.params)
+    params[statement.slot] = 1
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + statement.sql, params)
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "exchange_outbox_stream_idx" in plan
+    assert "exchange_outbox_due_idx" not in plan
