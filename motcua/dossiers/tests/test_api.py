@@ -23,7 +23,9 @@ from typing import Any
 from unittest import mock
 from zoneinfo import ZoneInfo
 
+from django.db import connection
 from django.test import Client, TestCase, override_settings
+from django.test.utils import CaptureQueriesContext
 
 from motcua.catalog.loader import load_catalog
 from motcua.catalog.models import Procedure
@@ -659,6 +661,23 @@ class WorklistCountsTest(ApiWorld):
             "get", "/api/worklist/counts", {"tabs": "new, to_return"}, as_user=self.receiver
         )
         assert some.json() == {"counts": {"new": 2, "to_return": 0}}
+
+    def test_a_tab_of_a_state_is_counted_from_indexes(self) -> None:
+        """SQLite (no statistics) counts a unit's tab through the unit's indexes, never by
+        reading every dossier of the province: the badges are read before every action."""
+        if connection.vendor != "sqlite":
+            self.skipTest("the plan of SQLite's planner")
+        self.submit()
+        with CaptureQueriesContext(connection) as queries:
+            self.call(
+                "get", "/api/worklist/counts", {"tabs": "new,to_return"}, as_user=self.receiver
+            )
+        [counting] = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"]]
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN QUERY PLAN " + counting)
+            plan = [str(row[-1]) for row in cursor.fetchall()]
+        assert not [step for step in plan if step.startswith("SCAN")], plan
+        assert any("dossier_receiving_idx" in step for step in plan), plan
 
     def test_an_unknown_tab_is_named(self) -> None:
         response = self.call(
