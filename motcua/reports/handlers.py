@@ -89,7 +89,10 @@ def file_saved(sender: Any, instance: DossierFile, raw: bool = False, **kwargs: 
 @receiver(message_delivered)
 def status_delivered(sender: Any, kind: str, stream: str, **kwargs: Any) -> None:
     if kind == SYNC_KIND and stream.startswith("dossier:"):
-        facts.refresh(int(stream.split(":", 1)[1]))
+        dossier_id = int(stream.split(":", 1)[1])
+        # Only the first delivery is a fact (synced_at); the later ones change nothing.
+        if not DossierFacts.objects.filter(pk=dossier_id, synced_at__isnull=False).exists():
+            facts.refresh(dossier_id)
 
 
 @receiver(pre_delete, sender=DossierFacts)

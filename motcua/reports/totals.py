@@ -132,10 +132,17 @@ def count_rows(
     """Every counted figure, the processing times' sum and count, per combination of
     ``groups``, in one query: an inner query reads each dossier's facts once
     (``Facts.columns``), the outer one counts."""
+    sql, params = _counting_sql(candidates, facts, groups)
+    return _count(candidates.db, sql, params)
+
+
+def _counting_sql(
+    candidates: QuerySet[Any], facts: Facts, groups: Mapping[str, Any]
+) -> tuple[str, list[Any]]:
     columns = facts.columns()
     inner = candidates.order_by().annotate(**groups, **columns).values(*groups, "channel", *columns)
     sql, params = inner.query.sql_with_params()
-    return _count(candidates.db, _outer(candidates.db, sql, list(groups)), list(params))
+    return _outer(candidates.db, sql, list(groups)), list(params)
 
 
 def _outer(using: str, sql: str, groups: list[str]) -> str:
@@ -293,8 +300,32 @@ def _next_month(day: date) -> date:
 
 def contribution(dossier_id: int, using: str = "default") -> list[dict[str, Any]]:
     """The dossier's figures as the totals count them (none while it is open)."""
+    if using not in _contributions:
+        sql, params = _counting_sql(*_contribution_query(CONTRIBUTION_SENTINEL, using))
+        slots = [index for index, param in enumerate(params) if param == CONTRIBUTION_SENTINEL]
+        # None (the id not found as one parameter): compiled for each dossier instead.
+        _contributions[using] = (sql, params, slots[0]) if len(slots) == 1 else None
+    compiled = _contributions[using]
+    if compiled is None:
+        return count_rows(*_contribution_query(dossier_id, using))
+    sql, params, slot = compiled
+    bound = list(params)
+    bound[slot] = dossier_id
+    return _count(using, sql, bound)
+
+
+def _contribution_query(
+    dossier_id: int, using: str
+) -> tuple[QuerySet[DossierFacts], Facts, dict[str, Any]]:
     rows = DossierFacts.objects.using(using).filter(pk=dossier_id, anchor_at__isnull=False)
-    return count_rows(rows, StoredFacts(start=EARLIEST, moment=LATEST), _key_columns())
+    return rows, StoredFacts(start=EARLIEST, moment=LATEST), _key_columns()
+
+
+# A closed dossier's contribution is read twice at each of its changes (before and after): its
+# statement, the same for every dossier but the id, is compiled once per database and process
+# with this id, whose place among the parameters then takes the dossier's.
+CONTRIBUTION_SENTINEL = -7_700_000_005
+_contributions: dict[str, tuple[str, list[Any], int] | None] = {}
 
 
 def apply(

@@ -308,3 +308,56 @@ def test_whole_months_are_read_from_the_month_totals() -> None:
     )
     # December's next month is January.
     assert totals._next_month(date(2025, 12, 5)) == date(2026, 1, 1)
+
+
+def test_a_contribution_compiled_once_counts_what_its_own_query_counts(
+    world: World, months: dict[str, Dossier], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every dossier's figures, through the statement compiled once, equal those of its own
+    query (closed or open, civil-status or land)."""
+    monkeypatch.setattr(totals, "_contributions", {})
+    ids = list(Dossier.objects.values_list("pk", flat=True))
+    with CaptureQueriesContext(connection) as queries:
+        compiled = {pk: totals.contribution(pk) for pk in ids}
+    own = {pk: totals.count_rows(*totals._contribution_query(pk, "default")) for pk in ids}
+
+    assert compiled == own
+    assert len(queries.captured_queries) == len(ids)  # compiling asks the database nothing
+    assert sum(1 for rows in compiled.values() if rows) > 5  # closed dossiers counted
+    assert list(totals._contributions) == ["default"]
+
+
+def test_only_the_first_status_delivered_refreshes_the_row(
+    world: World, months: dict[str, Dossier], set_now: Callable[[datetime], None]
+) -> None:
+    from django.db import transaction
+
+    from motcua.exchange import outbox
+    from motcua.exchange.models import OutboxMessage, Peer
+    from motcua.reports.indicators import SYNC_KIND
+
+    portal = Peer.objects.create(
+        code="cong-dvcqg-thu", name="Cổng DVCQG (thử)", kind="portal",
+        base_url="http://127.0.0.1:9/", secret="bi-mat-thu",  # noqa: S106 (test value)
+    )  # fmt: skip
+    dossier = Dossier.objects.order_by("pk").first()
+    assert dossier is not None
+    stream = f"dossier:{dossier.pk}"
+    first = at(16, 10, month=4)
+    with transaction.atomic():
+        status = {"MaHoSo": dossier.code, "SoThuTuCapNhat": 1, "TrangThaiHoSo": 1}
+        message = outbox.post(
+            peer=portal, kind=SYNC_KIND, payload={"data": [status]}, stream=stream,
+            dedupe_key="t1",
+        )  # fmt: skip
+    set_now(first)
+    outbox._record_delivery(message, {"ok": True})
+    assert DossierFacts.objects.get(pk=dossier.pk).synced_at == first
+
+    # A later status of the same dossier delivered: the row is read, nothing recomputed.
+    with CaptureQueriesContext(connection) as queries:
+        outbox.message_delivered.send(
+            sender=OutboxMessage, kind=SYNC_KIND, stream=stream, delivered_at=first
+        )
+    assert len(queries.captured_queries) == 1
+    assert DossierFacts.objects.get(pk=dossier.pk).synced_at == first
