@@ -149,7 +149,9 @@ def authentication_error(request: HttpRequest, exc: AuthenticationError) -> Http
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if exc.status_code == 400:
         # django-ninja's only 400: a request body that is not JSON.
-        error = MotcuaError(_("Nội dung yêu cầu không phải JSON hợp lệ."), code="malformed_json")
+        error = MotcuaError(
+            _("Nội dung yêu cầu không phải JSON hợp lệ."), code="malformed_json", field="body"
+        )
         return _render(request, error)
     logger.info("api.http_error status=%s path=%s", exc.status_code, request.path)
     return api.create_response(
@@ -241,8 +243,9 @@ def _field_path(loc: Any) -> str:
     parts = list(loc)
     if parts and parts[0] in ("body", "query", "path", "header", "cookie", "form"):
         parts = parts[1:]
-        # Ninja nests a body under the handler's parameter name; clients never see it.
-        if loc[0] == "body" and len(parts) > 1 and parts[0] == "payload":
+        # Ninja nests a body under the handler's parameter name; clients never see it (a
+        # missing body is the body's error).
+        if loc[0] == "body" and parts and parts[0] == "payload":
             parts = parts[1:]
     path = ""
     for part in parts:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -52,6 +53,7 @@ def write_report(report: dict[str, Any], folder: Path) -> Path:
 
 def html_context(report: dict[str, Any]) -> dict[str, Any]:
     return {
+        "LANGUAGE_CODE": translation.get_language(),
         "report": report,
         "unit_chart": unit_chart(report["units"]),
         "step_chart": step_chart(report["steps"]),

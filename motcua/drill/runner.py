@@ -197,11 +197,9 @@ class DrillResult:
 
     def summary_line(self) -> str:
         totals = self.report["totals"]
-        return (
-            f"{self.report['scenario']['name']}: {totals['submitted']} nộp, "
-            f"{totals['returned']} đã trả, {totals['errors']} lỗi, "
-            f"mất {totals['lost']}"
-        )
+        return _(
+            "%(name)s: %(submitted)s nộp, %(returned)s đã trả, %(errors)s lỗi, mất %(lost)s"
+        ) % {"name": self.report["scenario"]["name"], **totals}
 
 
 class VirtualTime:

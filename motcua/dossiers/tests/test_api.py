@@ -483,7 +483,10 @@ class BadSubmissionTest(ApiWorld):
         self.assert_nothing_written()
 
     def test_body_that_is_not_json(self) -> None:
-        self.assert_error(self.post("{procedure: 2.000635"), 400, "malformed_json")
+        self.assert_error(self.post("{procedure: 2.000635"), 400, "malformed_json", "body")
+        # No body at all: the body is what is missing (not the handler's parameter's name).
+        missing = self.assert_error(self.post(""), 422, "invalid")
+        assert [(e["field"], e["code"]) for e in missing["errors"]] == [("body", "required")]
         self.assert_nothing_written()
 
     def test_a_json_body_that_is_not_an_object(self) -> None:

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -181,12 +182,22 @@ def test_sigterm_stops_the_drill_and_every_process_of_its_own_server(tmp_path: P
     assert len(pids) == 2 and len(ports) == 3
     assert all(_listening(port) for port in ports)
 
+    time.sleep(3)  # the virtual citizens and officers at work, as when an operator stops it
     runner.send_signal(signal.SIGTERM)
     _, rest = runner.communicate(timeout=60)
 
     assert runner.returncode == 130
     assert "Diễn tập bị dừng giữa chừng: máy chủ của nó đã tắt, không có báo cáo." in rest
     assert "The drill was stopped part-way: its server has been shut down" in rest
+    assert "ERROR" not in rest and "Traceback" not in rest, rest[-2000:]
     assert not any(_listening(port) for port in ports)
     assert all(_gone(pid) for pid in pids)
     assert not (out / "hai-don-vi" / "report.html").exists()
+
+
+def test_a_report_language_other_than_vi_or_en_is_refused(tmp_path: Path) -> None:
+    text = error_of("run", scenario_file(tmp_path), "--language", "fr", "--out", str(tmp_path))
+    assert text.split("\n") == [
+        "--language: “--language” phải là vi hoặc en. [choice]",
+        "--language: “--language” must be vi or en. [choice]",
+    ]

@@ -128,6 +128,7 @@ def test_the_window_figures_come_first_and_the_day_is_written_as_in_vietnam(
         "returned with their result 1."
     )
     assert "25 June 2025" in html_en and "2025-06-25" not in html_en.split("<body>")[1]
+    assert '<html lang="en">' in html_en and '<html lang="vi">' in html
     # The charts speak the report's language too: titles, legends, tooltips and units.
     for title in ("Results per unit", "Time per step", "API latency"):
         assert f"<title>{title}</title>" in html_en

@@ -40,6 +40,9 @@ class Command(BaseCommand):
         run.add_argument("--factor", help="override the compression factor")
         run.add_argument("--workers", type=int, default=2, help="gunicorn workers (own server)")
         run.add_argument("--no-progress", action="store_true")
+        run.add_argument(
+            "--language", default="vi", help="language of the report and its findings: vi, en"
+        )
         check = commands.add_parser("check", help="check a scenario file")
         check.add_argument("scenario")
         commands.add_parser("list", help="list the shipped scenarios")
@@ -80,6 +83,13 @@ class Command(BaseCommand):
     def _run(self, options: dict[str, Any]) -> None:
         from motcua.drill.runner import run_drill
 
+        language = options["language"]
+        if language not in ("vi", "en"):
+            unknown = InvalidInput(
+                _("“%(name)s” phải là vi hoặc en."), field="--language", code="choice",
+                name="--language",
+            )  # fmt: skip
+            raise CommandError(bilingual(unknown))
         scenario = self._load(options["scenario"])
         if options["target"] and not options["tokens"]:
             missing = InvalidInput(
@@ -107,34 +117,38 @@ class Command(BaseCommand):
         # own server, worker, gateway and portal are stopped before the command ends.
         previous = signal.signal(signal.SIGTERM, _interrupt)
         try:
-            result = run_drill(
-                scenario,
-                target=options["target"],
-                tokens=tokens,
-                out=Path(options["out"]),
-                factor=factor,
-                workers=options["workers"],
-                progress=not options["no_progress"],
-            )
+            with translation.override(language):
+                result = run_drill(
+                    scenario,
+                    target=options["target"],
+                    tokens=tokens,
+                    out=Path(options["out"]),
+                    factor=factor,
+                    workers=options["workers"],
+                    progress=not options["no_progress"],
+                )
         except MotcuaError as error:
             raise CommandError(bilingual(error)) from error
         except KeyboardInterrupt:
             stopped = _("Diễn tập bị dừng giữa chừng: máy chủ của nó đã tắt, không có báo cáo.")
             lines = []
-            for language in ("vi", "en"):
-                with translation.override(language):
+            for each in ("vi", "en"):
+                with translation.override(each):
                     lines.append(str(stopped))
             raise CommandError("\n".join(lines), returncode=130) from None
         finally:
             signal.signal(signal.SIGTERM, previous)
-        self.stdout.write(result.summary_line())
-        for finding in result.report["findings"]:
-            self.stdout.write(f"- {finding['text']}")
-        self.stdout.write(f"Báo cáo: {result.html_path}")
+        with translation.override(language):
+            self.stdout.write(result.summary_line())
+            for finding in result.report["findings"]:
+                self.stdout.write(f"- {finding['text']}")
+            self.stdout.write(str(_("Báo cáo: %(path)s") % {"path": result.html_path}))
 
 
 def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+    # As Ctrl-C: while the drill runs, asyncio's own SIGINT handler cancels it cleanly (a
+    # KeyboardInterrupt raised here would land in whichever task runs and be logged as lost).
+    signal.raise_signal(signal.SIGINT)
 
 
 def bilingual(error: MotcuaError) -> str:
