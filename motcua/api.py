@@ -16,7 +16,7 @@ from typing import Any
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
-from django.utils.functional import Promise
+from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI, Swagger
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -110,9 +110,14 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
     errors: list[InvalidInput] = []
     for item in exc.errors:
         error = _field_error(item)
-        # One error per field and rule (a union reports each of its members).
-        if all((error.field, error.code) != (e.field, e.code) for e in errors):
+        # One error per field and rule: a union reports each of its members, whose types
+        # are then all named ("an integer or a string").
+        same = [e for e in errors if (e.field, e.code) == (error.field, error.code)]
+        if not same:
             errors.append(error)
+        elif error.code == "type" and error.field is not None:
+            merged = _type_error(error.field, same[0].params["kinds"] + error.params["kinds"])
+            errors[errors.index(same[0])] = merged
     companion = _COMPANIONS.get(getattr(request.resolver_match, "url_name", None) or "")
     if companion is not None and isinstance(body, dict):
         flagged = {error.field for error in errors}
@@ -172,24 +177,46 @@ def too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 
 # --- schema errors in words --------------------------------------------------------------------
 
+# A value of the wrong JSON type: what the field takes instead, in words.
 _TYPE_ERRORS = {
-    "string_type",
-    "int_type",
-    "int_parsing",
-    "int_from_float",
-    "float_type",
-    "float_parsing",
-    "bool_type",
-    "bool_parsing",
-    "dict_type",
-    "list_type",
-    "model_type",
-    "model_attributes_type",
-    "date_type",
-    "date_from_datetime_parsing",
-    "datetime_type",
-    "datetime_from_date_parsing",
+    "string_type": _("một chuỗi ký tự"),
+    "int_type": _("một số nguyên"),
+    "int_parsing": _("một số nguyên"),
+    "int_from_float": _("một số nguyên"),
+    "float_type": _("một số"),
+    "float_parsing": _("một số"),
+    "bool_type": _("true hoặc false"),
+    "bool_parsing": _("true hoặc false"),
+    "dict_type": _("một đối tượng JSON {…}"),
+    "model_type": _("một đối tượng JSON {…}"),
+    "model_attributes_type": _("một đối tượng JSON {…}"),
+    "list_type": _("một danh sách JSON […]"),
+    "date_type": _("một ngày dạng YYYY-MM-DD"),
+    "date_from_datetime_parsing": _("một ngày dạng YYYY-MM-DD"),
+    "datetime_type": _("một thời điểm ISO 8601"),
+    "datetime_from_date_parsing": _("một thời điểm ISO 8601"),
 }
+
+
+_OR = _("hoặc")
+
+
+def _type_error(field: str, expected: list[Any]) -> InvalidInput:
+    """``field`` must be one of ``expected`` (several for a union such as ``int | str``)."""
+
+    def words() -> str:  # in the language the error is finally written in
+        kinds = dict.fromkeys(str(kind) for kind in expected)
+        return f" {_OR} ".join(kinds)
+
+    joined = lazy(words, str)()
+    return InvalidInput(
+        _("“%(name)s” phải là %(expected)s."),
+        field=field,
+        code="type",
+        name=field,
+        expected=joined,
+        kinds=expected,
+    )
 
 
 # A number out of its range: the rule in words, with its bound (the pydantic context's key).
@@ -208,9 +235,7 @@ def _field_error(item: dict[str, Any]) -> InvalidInput:
     if kind == "missing":
         return InvalidInput(_("“%(name)s” là bắt buộc."), field=field, code="required", name=field)
     if kind in _TYPE_ERRORS:
-        return InvalidInput(
-            _("“%(name)s” không đúng kiểu dữ liệu."), field=field, code="type", name=field
-        )
+        return _type_error(field, [_TYPE_ERRORS[kind]])
     if kind == "string_too_long":
         return InvalidInput(
             _("“%(name)s” dài quá %(limit)s ký tự."),

@@ -51,7 +51,7 @@ def test_pages_of_the_procedures_in_force(world: Any, client: Client) -> None:
     [
         ({"page": 0}, "page", "phải từ 1 trở lên"),
         ({"page": MAX_PAGE + 1}, "page", f"không được lớn hơn {MAX_PAGE}"),
-        ({"page": "hai"}, "page", "không đúng kiểu dữ liệu"),
+        ({"page": "hai"}, "page", "phải là một số nguyên"),
         ({"page_size": 0}, "page_size", "phải từ 1 trở lên"),
         ({"page_size": 1001}, "page_size", "không được lớn hơn 1000"),
     ],

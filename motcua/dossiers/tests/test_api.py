@@ -438,6 +438,15 @@ class BadSubmissionTest(ApiWorld):
             ("form.requester_name", "required"),
             ("form.requester_phone", "phone_format"),
         ]
+        # The rule in words: the union int | str names both of its types, in both languages.
+        [center] = [e for e in errors if e["field"] == "center"]
+        assert center["message"] == "“center” phải là một số nguyên hoặc một chuỗi ký tự."
+        english = self.client.post(
+            "/api/dossiers", data=json.dumps(body), content_type="application/json",
+            headers={"Accept-Language": "en"},
+        )  # fmt: skip
+        [center] = [e for e in english.json()["errors"] if e["field"] == "center"]
+        assert center["message"] == "“center” must be an integer or a string."
         # Without a known procedure there is no e-form to check it against.
         unknown = {**body, "procedure": "9.999999"}
         errors = self.assert_error(self.post(unknown), 422, "invalid")["errors"]
