@@ -9,7 +9,10 @@ test's own, so the slip is sealed by the service centre.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
     from motcua.conftest import World
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_pki")]
+MOMENT = datetime(2026, 2, 13, 15, 30, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
 
 
 @pytest.mark.parametrize("ipn", ["delivered", "lost"])
@@ -31,8 +35,12 @@ def test_an_online_payment_stores_the_slip_rendered_before_its_transaction(
     network: Recorder,
     client: Client,
     slip_renders: list[tuple[int, bytes]],
+    set_now: Callable[[datetime], None],
     ipn: str,
 ) -> None:
+    # The clock stands still: a minute turning between the slip's preparation and the payment's
+    # transaction would rightly render it again (the slip prints the minute).
+    set_now(MOMENT)
     dossier = world.dossier_in("awaiting_payment")
     if ipn == "lost":
         network.down = {IPN_PATH}
