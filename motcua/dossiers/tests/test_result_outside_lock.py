@@ -7,9 +7,10 @@ approve it. With a PKI of the test's own, so the copies are signed and registere
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -43,8 +44,10 @@ def renders(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def test_the_copies_are_rendered_before_the_transaction_and_stored_in_it(
-    world: Any, renders: list[int]
+    world: Any, renders: list[int], set_now: Any
 ) -> None:
+    # The clock stands still: a day turning in between would rightly render them again.
+    set_now(datetime(2026, 2, 13, 10, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")))
     dossier = world.dossier_in("awaiting_approval")
     copies = int(dossier.form_data["copies"])
 
