@@ -113,6 +113,13 @@ SENTINEL_ID = -7_700_000_003
 _compiled = threading.local()
 
 
+def id_slot(params: Any) -> int | None:
+    """Where ``SENTINEL_ID`` stands among a compiled statement's parameters; None unless it
+    stands there exactly once (the statement is then compiled for each dossier instead)."""
+    slots = [index for index, param in enumerate(params) if param == SENTINEL_ID]
+    return slots[0] if len(slots) == 1 else None
+
+
 @dataclass(frozen=True)
 class _Statement:
     sql: str
@@ -129,14 +136,13 @@ def _statement(using: str) -> _Statement | None:
     query = _facts_of(SENTINEL_ID).query
     compiler = query.get_compiler(using)
     sql, params = compiler.as_sql()
-    slots = [index for index, param in enumerate(params) if param == SENTINEL_ID]
+    slot = id_slot(params)
     statement = None
-    if len(slots) == 1:
+    if slot is not None:
         names = list(query.selected) if query.selected else list(query.annotation_select)
         fields = [column[0] for column in compiler.select[: compiler.col_count]]
         converters = compiler.get_converters(fields)
-        statement = _Statement(sql, list(params), slots[0], names, converters)
-    # None (the id not found as one parameter): each refresh compiles its own query.
+        statement = _Statement(sql, list(params), slot, names, converters)
     statements[using] = statement
     return statement
 

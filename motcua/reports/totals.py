@@ -48,7 +48,7 @@ from django.db.models.expressions import Case, RawSQL
 from django.db.models.functions import Coalesce, Greatest, Least, TruncDate
 
 from motcua.deadlines.calendar import TZ
-from motcua.reports.facts import LATEST, StoredFacts
+from motcua.reports.facts import LATEST, SENTINEL_ID, StoredFacts, id_slot
 from motcua.reports.indicators import FIGURE_SQL, TIME_COUNT_SQL, TIME_SUM_SQL, Facts
 from motcua.reports.models import DossierFacts, FactsTotal
 
@@ -301,10 +301,9 @@ def _next_month(day: date) -> date:
 def contribution(dossier_id: int, using: str = "default") -> list[dict[str, Any]]:
     """The dossier's figures as the totals count them (none while it is open)."""
     if using not in _contributions:
-        sql, params = _counting_sql(*_contribution_query(CONTRIBUTION_SENTINEL, using))
-        slots = [index for index, param in enumerate(params) if param == CONTRIBUTION_SENTINEL]
-        # None (the id not found as one parameter): compiled for each dossier instead.
-        _contributions[using] = (sql, params, slots[0]) if len(slots) == 1 else None
+        sql, params = _counting_sql(*_contribution_query(SENTINEL_ID, using))
+        slot = id_slot(params)
+        _contributions[using] = None if slot is None else (sql, params, slot)
     compiled = _contributions[using]
     if compiled is None:
         return count_rows(*_contribution_query(dossier_id, using))
@@ -323,8 +322,7 @@ def _contribution_query(
 
 # A closed dossier's contribution is read twice at each of its changes (before and after): its
 # statement, the same for every dossier but the id, is compiled once per database and process
-# with this id, whose place among the parameters then takes the dossier's.
-CONTRIBUTION_SENTINEL = -7_700_000_005
+# with the facts' ``SENTINEL_ID``, whose place among the parameters then takes the dossier's.
 _contributions: dict[str, tuple[str, list[Any], int] | None] = {}
 
 
