@@ -130,12 +130,11 @@ class Command(BaseCommand):
         except MotcuaError as error:
             raise CommandError(bilingual(error)) from error
         except KeyboardInterrupt:
-            stopped = _("Diễn tập bị dừng giữa chừng: máy chủ của nó đã tắt, không có báo cáo.")
-            lines = []
-            for each in ("vi", "en"):
-                with translation.override(each):
-                    lines.append(str(stopped))
-            raise CommandError("\n".join(lines), returncode=130) from None
+            stopped = MotcuaError(
+                _("Diễn tập bị dừng giữa chừng: máy chủ của nó đã tắt, không có báo cáo."),
+                code="interrupted",
+            )
+            raise CommandError(bilingual(stopped), returncode=130) from None
         finally:
             signal.signal(signal.SIGTERM, previous)
         with translation.override(language):
