@@ -202,6 +202,12 @@ class DrillResult:
         ) % {"name": self.report["scenario"]["name"], **totals}
 
 
+async def _cancel_all(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 class VirtualTime:
     """Scenario time on the runner's side, anchored as the server's clock is."""
 
@@ -851,54 +857,62 @@ class Drill:
                 keepalive_seconds=KEEPALIVE_SECONDS,
             )
 
+        officers: list[asyncio.Task[None]] = []
+        others: list[asyncio.Task[None]] = []  # the citizens, the faults, the progress line
         async with contextlib.AsyncExitStack() as stack:
-            client = await stack.enter_async_context(new_client(64))
-            await self.discover_units(client)
-            self.plan_arrivals()
-            self.server_total_before = await self.count_on_server(client)
-            await self.set_clock(client)
-            self.started = True
-            cpu_before = self.control.cpu_seconds() if self.control is not None else {}
-            runner_cpu_before = time.process_time()
-            assert self.vt is not None  # noqa: S101
-            started = time.monotonic()
-            officers = []
-            for unit in self.units:
-                own = await stack.enter_async_context(new_client(6))
-                for role, count in (
-                    ("receiver", unit.group.staff["receivers"]),
-                    ("specialist", unit.group.staff["specialists"]),
-                    ("leader", unit.group.staff["leaders"]),
-                ):
-                    officers += [
-                        asyncio.create_task(self.officer(own, unit, role, index, count))
-                        for index in range(count)
-                    ]
-            branch_client = await stack.enter_async_context(new_client(16))
-            officers += self._branch_officers(branch_client)
-            citizens = [asyncio.create_task(self.citizen(client, r)) for r in self.records]
-            faults = asyncio.create_task(self.faults())
-            progress = asyncio.create_task(self.progress())
-            await asyncio.gather(*citizens)
-            self.arrivals_done = True
-            await self._until_done()
-            self.stopping = True
-            for unit in self.units:
-                unit.notify()
-            for branch in self.branches.values():
-                branch.notify()
-            await asyncio.gather(*officers)
-            await self._end_faults(faults)
-            progress.cancel()
-            self.real_seconds = time.monotonic() - started
-            self.runner_cpu_seconds = round(time.process_time() - runner_cpu_before, 2)
-            if self.control is not None:
-                cpu_after = self.control.cpu_seconds()
-                self.server_cpu = {
-                    role: round(seconds - cpu_before.get(role, 0.0), 2)
-                    for role, seconds in cpu_after.items()
-                }
-            self._render_progress(final=True)
+            try:
+                client = await stack.enter_async_context(new_client(64))
+                await self.discover_units(client)
+                self.plan_arrivals()
+                self.server_total_before = await self.count_on_server(client)
+                await self.set_clock(client)
+                self.started = True
+                cpu_before = self.control.cpu_seconds() if self.control is not None else {}
+                runner_cpu_before = time.process_time()
+                assert self.vt is not None  # noqa: S101
+                started = time.monotonic()
+                for unit in self.units:
+                    own = await stack.enter_async_context(new_client(6))
+                    for role, count in (
+                        ("receiver", unit.group.staff["receivers"]),
+                        ("specialist", unit.group.staff["specialists"]),
+                        ("leader", unit.group.staff["leaders"]),
+                    ):
+                        officers += [
+                            asyncio.create_task(self.officer(own, unit, role, index, count))
+                            for index in range(count)
+                        ]
+                branch_client = await stack.enter_async_context(new_client(16))
+                officers += self._branch_officers(branch_client)
+                citizens = [asyncio.create_task(self.citizen(client, r)) for r in self.records]
+                faults = asyncio.create_task(self.faults())
+                progress = asyncio.create_task(self.progress())
+                others += [*citizens, faults, progress]
+                await asyncio.gather(*citizens)
+                self.arrivals_done = True
+                await self._until_done()
+                self.stopping = True
+                for unit in self.units:
+                    unit.notify()
+                for branch in self.branches.values():
+                    branch.notify()
+                await asyncio.gather(*officers)
+                await self._end_faults(faults)
+                progress.cancel()
+                self.real_seconds = time.monotonic() - started
+                self.runner_cpu_seconds = round(time.process_time() - runner_cpu_before, 2)
+                if self.control is not None:
+                    cpu_after = self.control.cpu_seconds()
+                    self.server_cpu = {
+                        role: round(seconds - cpu_before.get(role, 0.0), 2)
+                        for role, seconds in cpu_after.items()
+                    }
+                self._render_progress(final=True)
+            finally:
+                # Stopped part-way (Ctrl-C, SIGTERM): the virtual users stop before their
+                # clients close, instead of failing on a closed client afterwards.
+                await _cancel_all([*officers, *others])
+
         # A client of its own: nothing the virtual users left behind can hold up the count.
         async with http.Client(self.base_url, timeout=HTTP_TIMEOUT) as client:
             await self.collect(client)
